@@ -1,0 +1,1 @@
+//! Junction common model (placeholder until written).
