@@ -135,15 +135,30 @@ pub fn build_ack(
     if !ack.delimiters().is_complete() {
         ack = MessageBuf::new(Delimiters::default());
     }
-    let raw = |n: usize| original.get(&format!("MSH-{n}")).map(|v| v.raw_str().to_string());
+    let raw = |n: usize| {
+        original
+            .get(&format!("MSH-{n}"))
+            .map(|v| v.raw_str().to_string())
+    };
     // Sender and receiver swapped, values copied as sent (they share the delimiters).
     for (to, from) in [(3, 5), (4, 6), (5, 3), (6, 4), (11, 11), (12, 12)] {
         if let Some(v) = raw(from) {
             let _ = ack.set_raw(&format!("MSH-{to}"), v);
         }
     }
-    let version = h.version().map(|v| v.into_owned()).unwrap_or_else(|| "2.4".into());
-    finish(&mut ack, code, &version, h.trigger_event().as_deref(), h.control_id().as_deref(), params, error);
+    let version = h
+        .version()
+        .map(|v| v.into_owned())
+        .unwrap_or_else(|| "2.4".into());
+    finish(
+        &mut ack,
+        code,
+        &version,
+        h.trigger_event().as_deref(),
+        h.control_id().as_deref(),
+        params,
+        error,
+    );
     ack
 }
 
@@ -159,7 +174,9 @@ pub fn build_nak_for_unparsed(
         .split(|&b| b == b'\r' || b == b'\n')
         .find(|l| !l.is_empty())
         .unwrap_or_default();
-    let first_line = first_line.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(first_line);
+    let first_line = first_line
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(first_line);
     match Message::parse(first_line) {
         Ok(msh) => build_ack(&msh, outcome, params, Some(error)),
         Err(_) => {
@@ -216,7 +233,15 @@ fn finish(
         set(ack, "ERR-3.1", &err.code.to_string());
         set(ack, "ERR-3.2", err.code_text());
         set(ack, "ERR-3.3", "HL70357");
-        set(ack, "ERR-4", if code == AckCode::AA || code == AckCode::CA { "W" } else { "E" });
+        set(
+            ack,
+            "ERR-4",
+            if code == AckCode::AA || code == AckCode::CA {
+                "W"
+            } else {
+                "E"
+            },
+        );
         set(ack, "ERR-8", &err.text);
     } else {
         set(ack, "ERR-1.1", &loc.segment);
@@ -232,8 +257,15 @@ fn finish(
 
 /// Compares an MSH-12 version like `2.3.1` or `2.5` with `(major, minor, patch)`.
 fn version_at_least(version: &str, min: (u32, u32, u32)) -> bool {
-    let mut parts = version.trim().split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-    let v = (parts.next().unwrap_or(2), parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    let mut parts = version
+        .trim()
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let v = (
+        parts.next().unwrap_or(2),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
     v >= min
 }
 
@@ -241,7 +273,10 @@ fn version_at_least(version: &str, min: (u32, u32, u32)) -> bool {
 mod tests {
     use super::*;
 
-    const PARAMS: AckParams<'static> = AckParams { control_id: "ACK1", timestamp: "20260101120000" };
+    const PARAMS: AckParams<'static> = AckParams {
+        control_id: "ACK1",
+        timestamp: "20260101120000",
+    };
 
     fn msg(version: &str, msh15: &str) -> Vec<u8> {
         format!(
@@ -266,7 +301,11 @@ mod tests {
         let bytes = msg("2.5", "AL");
         let m = Message::parse(&bytes).unwrap();
         let ack = build_ack(&m, Outcome::Reject, PARAMS, None).to_bytes();
-        let ack = Message::parse(&ack).unwrap().text("MSA-1").unwrap().into_owned();
+        let ack = Message::parse(&ack)
+            .unwrap()
+            .text("MSA-1")
+            .unwrap()
+            .into_owned();
         assert_eq!(ack, "CR");
     }
 
@@ -274,7 +313,12 @@ mod tests {
         AckError {
             code: 101,
             text: "PID-3 is required".into(),
-            location: Some(ErrorLocation { segment: "PID".into(), sequence: 1, field: Some(3), ..Default::default() }),
+            location: Some(ErrorLocation {
+                segment: "PID".into(),
+                sequence: 1,
+                field: Some(3),
+                ..Default::default()
+            }),
         }
     }
 
@@ -285,7 +329,10 @@ mod tests {
         let ack = build_ack(&m, Outcome::Error, PARAMS, Some(&error())).to_bytes();
         let ack = String::from_utf8(ack).unwrap();
         assert!(ack.contains("MSA|AE|MSG0001|PID-3 is required\r"), "{ack}");
-        assert!(ack.contains("ERR|PID^1^3^101&Required field missing&HL70357\r"), "{ack}");
+        assert!(
+            ack.contains("ERR|PID^1^3^101&Required field missing&HL70357\r"),
+            "{ack}"
+        );
     }
 
     #[test]
@@ -294,12 +341,21 @@ mod tests {
         let m = Message::parse(&bytes).unwrap();
         let ack = build_ack(&m, Outcome::Error, PARAMS, Some(&error())).to_bytes();
         let ack = String::from_utf8(ack).unwrap();
-        assert!(ack.contains("ERR||PID^1^3|101^Required field missing^HL70357|E||||PID-3 is required\r"), "{ack}");
+        assert!(
+            ack.contains(
+                "ERR||PID^1^3|101^Required field missing^HL70357|E||||PID-3 is required\r"
+            ),
+            "{ack}"
+        );
     }
 
     #[test]
     fn nak_for_garbage_still_builds() {
-        let err = AckError { code: 100, text: "message does not start with MSH".into(), location: None };
+        let err = AckError {
+            code: 100,
+            text: "message does not start with MSH".into(),
+            location: None,
+        };
         let nak = build_nak_for_unparsed(b"garbage", Outcome::Error, PARAMS, &err).to_bytes();
         let parsed = Message::parse(&nak).unwrap();
         assert_eq!(parsed.text("MSA-1").unwrap(), "AE");
@@ -308,7 +364,11 @@ mod tests {
 
     #[test]
     fn nak_for_bad_body_salvages_msh() {
-        let err = AckError { code: 100, text: "bad segment".into(), location: None };
+        let err = AckError {
+            code: 100,
+            text: "bad segment".into(),
+            location: None,
+        };
         let raw = b"MSH|^~\\&|PAS|RXX|J|RXX|2026||ADT^A01|C42|P|2.4\rp1d|x\r";
         let nak = build_nak_for_unparsed(raw, Outcome::Error, PARAMS, &err).to_bytes();
         let parsed = Message::parse(&nak).unwrap();

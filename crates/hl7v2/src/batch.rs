@@ -44,7 +44,10 @@ impl<'a> Batch<'a> {
         let mut msg_end = 0;
         let mut pos = base;
         while pos < input.len() {
-            let len = input[pos..].iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(input.len() - pos);
+            let len = input[pos..]
+                .iter()
+                .position(|&b| b == b'\r' || b == b'\n')
+                .unwrap_or(input.len() - pos);
             let line = &input[pos..pos + len];
             let name = line.get(..3).unwrap_or(line);
             let envelope = matches!(name, b"FHS" | b"BHS" | b"BTS" | b"FTS");
@@ -80,8 +83,13 @@ impl<'a> Batch<'a> {
 }
 
 fn skip_lead(input: &[u8]) -> &[u8] {
-    let body = input.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(input);
-    let n = body.iter().take_while(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t')).count();
+    let body = input
+        .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+        .unwrap_or(input);
+    let n = body
+        .iter()
+        .take_while(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
+        .count();
     &body[n..]
 }
 
@@ -91,10 +99,14 @@ mod tests {
 
     #[test]
     fn splits_an_envelope() {
-        let input = b"FHS|^~\\&|PAS\rBHS|^~\\&|PAS\rMSH|^~\\&|A\rPID|1\rMSH|^~\\&|B\rPID|2\rBTS|2\rFTS|1\r";
+        let input =
+            b"FHS|^~\\&|PAS\rBHS|^~\\&|PAS\rMSH|^~\\&|A\rPID|1\rMSH|^~\\&|B\rPID|2\rBTS|2\rFTS|1\r";
         let b = Batch::split(input).unwrap();
         assert!(Batch::is_batch(input));
-        assert_eq!(b.messages, vec![&b"MSH|^~\\&|A\rPID|1\r"[..], &b"MSH|^~\\&|B\rPID|2\r"[..]]);
+        assert_eq!(
+            b.messages,
+            vec![&b"MSH|^~\\&|A\rPID|1\r"[..], &b"MSH|^~\\&|B\rPID|2\r"[..]]
+        );
         assert_eq!(b.batch_trailer, Some(&b"BTS|2"[..]));
         assert_eq!(b.file_trailer, Some(&b"FTS|1"[..]));
     }

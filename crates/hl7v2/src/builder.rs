@@ -30,7 +30,10 @@ pub struct MessageBuf {
 impl MessageBuf {
     /// An empty message with these delimiters.
     pub fn new(delims: Delimiters) -> Self {
-        Self { delims, segments: Vec::new() }
+        Self {
+            delims,
+            segments: Vec::new(),
+        }
     }
 
     /// The delimiters the message will be written with.
@@ -40,7 +43,10 @@ impl MessageBuf {
 
     /// Appends an empty segment and returns its index.
     pub fn push_segment(&mut self, name: &str) -> usize {
-        self.segments.push(SegmentBuf { name: name.to_string(), fields: Vec::new() });
+        self.segments.push(SegmentBuf {
+            name: name.to_string(),
+            fields: Vec::new(),
+        });
         self.segments.len() - 1
     }
 
@@ -56,10 +62,16 @@ impl MessageBuf {
     pub fn set_raw(&mut self, path: &str, raw: impl Into<String>) -> Result<(), PathError> {
         let p = Path::parse(path)?;
         let Some(field) = p.field() else {
-            return Err(PathError { path: path.to_string(), why: "a value needs a field number" });
+            return Err(PathError {
+                path: path.to_string(),
+                why: "a value needs a field number",
+            });
         };
         if p.segment() == "MSH" && field <= 2 {
-            return Err(PathError { path: path.to_string(), why: "MSH-1 and MSH-2 come from the delimiters" });
+            return Err(PathError {
+                path: path.to_string(),
+                why: "MSH-1 and MSH-2 come from the delimiters",
+            });
         }
         let seg = self.segment_mut(p.segment(), p.occurrence());
         let f = grow(&mut seg.fields, field);
@@ -73,7 +85,11 @@ impl MessageBuf {
     /// The escaped value at `path`, if set.
     pub fn get_raw(&self, path: &str) -> Option<&str> {
         let p = Path::parse(path).ok()?;
-        let seg = self.segments.iter().filter(|s| s.name == p.segment()).nth(p.occurrence() - 1)?;
+        let seg = self
+            .segments
+            .iter()
+            .filter(|s| s.name == p.segment())
+            .nth(p.occurrence() - 1)?;
         let f = seg.fields.get(p.field()? - 1)?;
         let r = f.get(p.repetition().unwrap_or(1) - 1)?;
         let c = r.get(p.component().unwrap_or(1) - 1)?;
@@ -182,7 +198,8 @@ fn normalize_field(f: &mut FieldBuf) {
 }
 
 fn field_is_empty(f: &FieldBuf) -> bool {
-    f.iter().all(|r| r.iter().all(|c| c.iter().all(String::is_empty)))
+    f.iter()
+        .all(|r| r.iter().all(|c| c.iter().all(String::is_empty)))
 }
 
 fn trimmed_len<T>(items: &[T], empty: impl Fn(&T) -> bool) -> usize {
@@ -218,7 +235,10 @@ impl Message<'_> {
                 };
                 fields.push(f);
             }
-            buf.segments.push(SegmentBuf { name: seg.name().to_string(), fields });
+            buf.segments.push(SegmentBuf {
+                name: seg.name().to_string(),
+                fields,
+            });
         }
         buf.normalized()
     }
@@ -227,7 +247,14 @@ impl Message<'_> {
 impl Delimiters {
     /// True when every separator and the escape character are declared (needed to build).
     pub fn is_complete(&self) -> bool {
-        [self.component, self.repetition, self.escape, self.subcomponent].iter().all(|&b| b != ABSENT)
+        [
+            self.component,
+            self.repetition,
+            self.escape,
+            self.subcomponent,
+        ]
+        .iter()
+        .all(|&b| b != ABSENT)
     }
 }
 
@@ -243,7 +270,10 @@ mod tests {
         m.set("PID-5.1", "O'Neil|Smith^Jr").unwrap();
         m.set("PID-3[2].4", "NHS").unwrap();
         let bytes = m.to_bytes();
-        assert_eq!(bytes, b"MSH|^~\\&|||||||ADT^A01\rPID|||~^^^NHS||O'Neil\\F\\Smith\\S\\Jr\r");
+        assert_eq!(
+            bytes,
+            b"MSH|^~\\&|||||||ADT^A01\rPID|||~^^^NHS||O'Neil\\F\\Smith\\S\\Jr\r"
+        );
         let parsed = Message::parse(&bytes).unwrap();
         assert_eq!(parsed.text("PID-5.1").unwrap(), "O'Neil|Smith^Jr");
         assert_eq!(parsed.text("PID-3[2].4").unwrap(), "NHS");

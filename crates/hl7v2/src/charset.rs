@@ -59,7 +59,11 @@ fn latin1_char(b: u8) -> char {
         0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
         0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
     ];
-    let code = if (0x80..0xA0).contains(&b) { u32::from(C1[usize::from(b - 0x80)]) } else { u32::from(b) };
+    let code = if (0x80..0xA0).contains(&b) {
+        u32::from(C1[usize::from(b - 0x80)])
+    } else {
+        u32::from(b)
+    };
     char::from_u32(code).unwrap_or('\u{FFFD}')
 }
 
@@ -92,14 +96,20 @@ mod tests {
     #[test]
     fn names_map_to_charsets() {
         assert_eq!(Charset::from_msh18(b"8859/1", 0).unwrap(), Charset::Latin1);
-        assert_eq!(Charset::from_msh18(b"UNICODE UTF-8", 0).unwrap(), Charset::Utf8);
+        assert_eq!(
+            Charset::from_msh18(b"UNICODE UTF-8", 0).unwrap(),
+            Charset::Utf8
+        );
         assert_eq!(Charset::from_msh18(b"", 0).unwrap(), Charset::Utf8);
         assert!(Charset::from_msh18(b"ISO IR87", 0).is_err());
     }
 
     #[test]
     fn latin1_transcodes_to_utf8() {
-        assert_eq!(Charset::Latin1.to_utf8(b"Jos\xe9 M\xfcller \x80"), "José Müller €".as_bytes());
+        assert_eq!(
+            Charset::Latin1.to_utf8(b"Jos\xe9 M\xfcller \x80"),
+            "José Müller €".as_bytes()
+        );
         assert_eq!(Charset::Latin9.to_utf8(b"\xa4"), "€".as_bytes());
     }
 

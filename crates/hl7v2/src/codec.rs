@@ -56,7 +56,14 @@ impl Default for MllpCodec {
 impl MllpCodec {
     /// A codec that refuses frames larger than `max_frame` bytes.
     pub fn new(max_frame: usize) -> Self {
-        Self { max_frame, in_frame: false, scanned: 0, after_end: false, skipped: 0, abandoned: 0 }
+        Self {
+            max_frame,
+            in_frame: false,
+            scanned: 0,
+            after_end: false,
+            skipped: 0,
+            abandoned: 0,
+        }
     }
 
     /// Bytes seen outside any frame (before a start block) and thrown away.
@@ -109,7 +116,9 @@ impl Decoder for MllpCodec {
                 Some(i) => {
                     let end = self.scanned + i;
                     if end > self.max_frame {
-                        return Err(MllpError::FrameTooLarge { limit: self.max_frame });
+                        return Err(MllpError::FrameTooLarge {
+                            limit: self.max_frame,
+                        });
                     }
                     let frame = src.split_to(end);
                     let _ = src.split_to(1);
@@ -125,7 +134,9 @@ impl Decoder for MllpCodec {
                 None => {
                     self.scanned = src.len();
                     if self.scanned > self.max_frame {
-                        return Err(MllpError::FrameTooLarge { limit: self.max_frame });
+                        return Err(MllpError::FrameTooLarge {
+                            limit: self.max_frame,
+                        });
                     }
                     src.reserve(4096);
                     return Ok(None);
@@ -211,10 +222,16 @@ mod tests {
     fn caps_frame_size_while_reading() {
         let mut c = MllpCodec::new(8);
         let mut buf = BytesMut::from(&b"\x0b0123456789"[..]);
-        assert!(matches!(c.decode(&mut buf), Err(MllpError::FrameTooLarge { limit: 8 })));
+        assert!(matches!(
+            c.decode(&mut buf),
+            Err(MllpError::FrameTooLarge { limit: 8 })
+        ));
         let mut c = MllpCodec::new(8);
         let mut buf = BytesMut::from(&b"\x0b012345678\x1c\x0d"[..]);
-        assert!(matches!(c.decode(&mut buf), Err(MllpError::FrameTooLarge { .. })));
+        assert!(matches!(
+            c.decode(&mut buf),
+            Err(MllpError::FrameTooLarge { .. })
+        ));
         let mut c = MllpCodec::new(8);
         let mut buf = BytesMut::from(&b"\x0b01234567\x1c\x0d"[..]);
         assert_eq!(c.decode(&mut buf).unwrap().unwrap().as_ref(), b"01234567");
@@ -233,7 +250,10 @@ mod tests {
         let mut c = MllpCodec::default();
         let mut buf = BytesMut::from(&b"\x0bMSH|half"[..]);
         assert!(c.decode(&mut buf).unwrap().is_none());
-        assert!(matches!(c.decode_eof(&mut buf), Err(MllpError::Truncated { received: 8 })));
+        assert!(matches!(
+            c.decode_eof(&mut buf),
+            Err(MllpError::Truncated { received: 8 })
+        ));
     }
 
     #[test]

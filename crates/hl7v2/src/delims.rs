@@ -82,13 +82,21 @@ impl Delimiters {
             Some(self.subcomponent),
             self.truncation,
         ];
-        let declared: Vec<u8> = all.iter().flatten().copied().filter(|&b| b != ABSENT).collect();
+        let declared: Vec<u8> = all
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|&b| b != ABSENT)
+            .collect();
         for (i, &b) in declared.iter().enumerate() {
             if b.is_ascii_alphanumeric() {
                 return Err(bad("a delimiter is a letter or digit", offset));
             }
             if !b.is_ascii() || b.is_ascii_control() || b == b' ' {
-                return Err(bad("a delimiter is not a printable ASCII character", offset));
+                return Err(bad(
+                    "a delimiter is not a printable ASCII character",
+                    offset,
+                ));
             }
             if declared[..i].contains(&b) {
                 return Err(bad("the same character is declared twice", offset));
@@ -100,7 +108,12 @@ impl Delimiters {
     /// MSH-2 as it should be written: the encoding characters that are declared.
     pub fn encoding_characters(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(5);
-        for b in [self.component, self.repetition, self.escape, self.subcomponent] {
+        for b in [
+            self.component,
+            self.repetition,
+            self.escape,
+            self.subcomponent,
+        ] {
             if b == ABSENT {
                 break;
             }
@@ -148,7 +161,10 @@ mod tests {
     #[test]
     fn reads_a_custom_set() {
         let (d, _) = Delimiters::from_header(b"MSH!@*$%!APP").unwrap();
-        assert_eq!((d.field, d.component, d.repetition, d.escape, d.subcomponent), (b'!', b'@', b'*', b'$', b'%'));
+        assert_eq!(
+            (d.field, d.component, d.repetition, d.escape, d.subcomponent),
+            (b'!', b'@', b'*', b'$', b'%')
+        );
     }
 
     #[test]
@@ -160,8 +176,18 @@ mod tests {
 
     #[test]
     fn rejects_illegal_sets() {
-        for bad in [&b"MSH|A~\\&|"[..], b"MSH|^^\\&|", b"MSH|", b"MSH||", b"MSH|^ \\&|"] {
-            assert!(Delimiters::from_header(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"MSH|A~\\&|"[..],
+            b"MSH|^^\\&|",
+            b"MSH|",
+            b"MSH||",
+            b"MSH|^ \\&|",
+        ] {
+            assert!(
+                Delimiters::from_header(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

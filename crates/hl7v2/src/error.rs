@@ -44,7 +44,13 @@ pub struct ParseError {
 
 impl ParseError {
     pub(crate) fn at(kind: ParseErrorKind, offset: usize) -> Self {
-        Self { kind, offset, segment_index: None, segment: None, field: None }
+        Self {
+            kind,
+            offset,
+            segment_index: None,
+            segment: None,
+            field: None,
+        }
     }
 
     pub(crate) fn in_segment(mut self, index: usize, name: &[u8]) -> Self {

@@ -66,7 +66,11 @@ fn decode_hex(hex: &str, out: &mut String) -> bool {
     let bytes: Vec<u8> = hex
         .as_bytes()
         .chunks(2)
-        .filter_map(|p| std::str::from_utf8(p).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
+        .filter_map(|p| {
+            std::str::from_utf8(p)
+                .ok()
+                .and_then(|s| u8::from_str_radix(s, 16).ok())
+        })
         .collect();
     match String::from_utf8(bytes) {
         Ok(s) => out.push_str(&s),
@@ -112,7 +116,9 @@ pub fn encode_into(text: &str, d: &Delimiters, out: &mut String) {
 
 /// Escapes `text` for use as one value. Borrows when nothing needs escaping.
 pub fn encode<'a>(text: &'a str, d: &Delimiters) -> Cow<'a, str> {
-    let needs = text.bytes().any(|b| d.is_separator(b) || b == d.escape || b == b'\n' || b == b'\r' || Some(b) == d.truncation);
+    let needs = text.bytes().any(|b| {
+        d.is_separator(b) || b == d.escape || b == b'\n' || b == b'\r' || Some(b) == d.truncation
+    });
     if !needs {
         return Cow::Borrowed(text);
     }
@@ -160,6 +166,9 @@ mod tests {
 
     #[test]
     fn encode_borrows_plain_text() {
-        assert!(matches!(encode("SMITH", &Delimiters::default()), Cow::Borrowed(_)));
+        assert!(matches!(
+            encode("SMITH", &Delimiters::default()),
+            Cow::Borrowed(_)
+        ));
     }
 }

@@ -14,7 +14,9 @@ pub struct Header<'m> {
 
 impl<'m> Header<'m> {
     pub(crate) fn new(msg: &'m Message<'_>) -> Self {
-        Self { msh: msg.segment("MSH", 1) }
+        Self {
+            msh: msg.segment("MSH", 1),
+        }
     }
 
     /// MSH field `n` as a value.
@@ -27,7 +29,9 @@ impl<'m> Header<'m> {
     }
 
     fn whole(&self, field: usize) -> Option<Cow<'m, str>> {
-        self.field(field).filter(|v| !v.is_empty()).map(|v| v.text())
+        self.field(field)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.text())
     }
 
     /// MSH-3.1 sending application (namespace id).
@@ -92,6 +96,9 @@ impl<'m> Header<'m> {
     }
     /// MSH-18 character set (first repetition).
     pub fn charset(&self) -> Option<Cow<'m, str>> {
-        self.field(18)?.repetition(1).filter(|v| !v.is_empty()).map(|v| v.text())
+        self.field(18)?
+            .repetition(1)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.text())
     }
 }

@@ -32,7 +32,9 @@ pub mod path;
 pub mod ts;
 pub mod value;
 
-pub use ack::{AckCode, AckError, AckParams, ErrorLocation, Outcome, build_ack, build_nak_for_unparsed};
+pub use ack::{
+    AckCode, AckError, AckParams, ErrorLocation, Outcome, build_ack, build_nak_for_unparsed,
+};
 pub use batch::Batch;
 pub use builder::{MessageBuf, SegmentBuf};
 pub use charset::Charset;

@@ -29,7 +29,10 @@ impl<'a> Message<'a> {
     pub fn parse(input: &'a [u8]) -> Result<Self, ParseError> {
         let start = if input.starts_with(BOM) { BOM.len() } else { 0 };
         let body = &input[start..];
-        let lead = body.iter().take_while(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t')).count();
+        let lead = body
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n' | b' ' | b'\t'))
+            .count();
         let start = start + lead;
         if input.len() <= start {
             return Err(ParseError::at(ParseErrorKind::Empty, input.len()));
@@ -37,10 +40,15 @@ impl<'a> Message<'a> {
         if !input[start..].starts_with(b"MSH") {
             return Err(ParseError::at(ParseErrorKind::NoMsh, start));
         }
-        let (delims, _) =
-            Delimiters::from_header(&input[start..]).map_err(|e| shift(e, start).in_segment(1, b"MSH"))?;
+        let (delims, _) = Delimiters::from_header(&input[start..])
+            .map_err(|e| shift(e, start).in_segment(1, b"MSH"))?;
         let idx = index(input, start, &delims)?;
-        let mut msg = Self { buf: Cow::Borrowed(input), delims, charset: Charset::Utf8, idx };
+        let mut msg = Self {
+            buf: Cow::Borrowed(input),
+            delims,
+            charset: Charset::Utf8,
+            idx,
+        };
         msg.charset = msg.declared_charset()?;
         match msg.charset {
             Charset::Utf8 => check_utf8(input).map_err(|e| msg.locate(e))?,
@@ -66,12 +74,19 @@ impl<'a> Message<'a> {
     /// Adds the segment and field that hold `err.offset` to an error found after indexing.
     fn locate(&self, mut err: ParseError) -> ParseError {
         let off = err.offset as u32;
-        if let Some((i, seg)) =
-            self.idx.segments.iter().enumerate().find(|(_, s)| s.start <= off && off <= s.end)
+        if let Some((i, seg)) = self
+            .idx
+            .segments
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.start <= off && off <= s.end)
         {
             let name = &self.buf[seg.start as usize..seg.start as usize + 3];
             let fields = &self.idx.fields[seg.first_field as usize..][..seg.field_count as usize];
-            let n = fields.iter().take_while(|&&f| self.idx.seps[f as usize] < off).count();
+            let n = fields
+                .iter()
+                .take_while(|&&f| self.idx.seps[f as usize] < off)
+                .count();
             let n = if name == b"MSH" && n > 0 { n + 1 } else { n };
             err = err.in_segment(i + 1, name);
             if n > 0 {

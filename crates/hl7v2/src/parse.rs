@@ -60,7 +60,9 @@ pub(crate) fn is_header_name(name: &[u8]) -> bool {
 fn valid_segment_name(name: &[u8]) -> bool {
     name.len() == 3
         && name[0].is_ascii_uppercase()
-        && name[1..].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && name[1..]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// Indexes `buf` from `start`, with delimiters already read from its header segment.
@@ -98,7 +100,9 @@ pub(crate) fn index(buf: &[u8], start: usize, delims: &Delimiters) -> Result<Ind
                 continue;
             }
             let shown = &name[..name.len().min(3)];
-            return Err(ParseError::at(ParseErrorKind::BadSegmentName, pos).in_segment(seg_no, shown));
+            return Err(
+                ParseError::at(ParseErrorKind::BadSegmentName, pos).in_segment(seg_no, shown)
+            );
         }
         let first_field = idx.fields.len() as u32;
         pos += name_len;
@@ -113,7 +117,10 @@ pub(crate) fn index(buf: &[u8], start: usize, delims: &Delimiters) -> Result<Ind
                 .unwrap_or(buf.len() - pos);
         }
         loop {
-            match buf[pos..].iter().position(|&b| table[usize::from(b)] != PLAIN) {
+            match buf[pos..]
+                .iter()
+                .position(|&b| table[usize::from(b)] != PLAIN)
+            {
                 None => {
                     pos = buf.len();
                     break;

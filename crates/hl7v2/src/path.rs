@@ -39,9 +39,16 @@ impl Path {
 
     /// Parses `SEG[occ]-field[rep].comp.sub`, every part after the name optional.
     pub fn parse(path: &str) -> Result<Self, PathError> {
-        let err = |why| PathError { path: path.to_string(), why };
+        let err = |why| PathError {
+            path: path.to_string(),
+            why,
+        };
         let bytes = path.as_bytes();
-        if bytes.len() < 3 || !bytes[..3].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+        if bytes.len() < 3
+            || !bytes[..3]
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
             return Err(err("must start with a three-character segment name"));
         }
         let mut p = Self {
@@ -54,14 +61,17 @@ impl Path {
         };
         let mut rest = &path[3..];
         if let Some(r) = rest.strip_prefix('[') {
-            let (n, r) = bracketed(r).ok_or_else(|| err("segment occurrence must be [n] with n >= 1"))?;
+            let (n, r) =
+                bracketed(r).ok_or_else(|| err("segment occurrence must be [n] with n >= 1"))?;
             p.occurrence = n;
             rest = r;
         }
         if rest.is_empty() {
             return Ok(p);
         }
-        rest = rest.strip_prefix('-').ok_or_else(|| err("expected '-' before the field number"))?;
+        rest = rest
+            .strip_prefix('-')
+            .ok_or_else(|| err("expected '-' before the field number"))?;
         let (field, r) = number(rest).ok_or_else(|| err("field number must be >= 1"))?;
         p.field = Some(field);
         rest = r;
@@ -74,7 +84,9 @@ impl Path {
             if rest.is_empty() {
                 break;
             }
-            let r = rest.strip_prefix('.').ok_or_else(|| err("expected '.' before a component"))?;
+            let r = rest
+                .strip_prefix('.')
+                .ok_or_else(|| err("expected '.' before a component"))?;
             let (n, r) = number(r).ok_or_else(|| err("component numbers must be >= 1"))?;
             *slot = Some(n);
             rest = r;
@@ -158,8 +170,16 @@ mod tests {
     #[test]
     fn parses_every_part() {
         let p = Path::parse("PID-3[2].4.1").unwrap();
-        assert_eq!((p.segment(), p.field(), p.repetition(), p.component(), p.subcomponent()),
-            ("PID", Some(3), Some(2), Some(4), Some(1)));
+        assert_eq!(
+            (
+                p.segment(),
+                p.field(),
+                p.repetition(),
+                p.component(),
+                p.subcomponent()
+            ),
+            ("PID", Some(3), Some(2), Some(4), Some(1))
+        );
         let p = Path::parse("OBX[3]-5").unwrap();
         assert_eq!((p.occurrence(), p.field()), (3, Some(5)));
         assert_eq!(Path::parse("ZU1").unwrap().field(), None);
@@ -174,7 +194,17 @@ mod tests {
 
     #[test]
     fn rejects_malformed_paths() {
-        for s in ["", "PI", "pid-3", "PID-0", "PID-3[0]", "PID-3.", "PID-3.1.2.3", "PID3", "PID-3[2"] {
+        for s in [
+            "",
+            "PI",
+            "pid-3",
+            "PID-0",
+            "PID-3[0]",
+            "PID-3.",
+            "PID-3.1.2.3",
+            "PID3",
+            "PID-3[2",
+        ] {
             assert!(Path::parse(s).is_err(), "{s}");
         }
     }

@@ -39,22 +39,40 @@ impl Timestamp {
                 if f.is_empty() || f.len() > 4 || !f.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(TimestampError);
                 }
-                (d, Some((f.parse().map_err(|_| TimestampError)?, f.len() as u8)))
+                (
+                    d,
+                    Some((f.parse().map_err(|_| TimestampError)?, f.len() as u8)),
+                )
             }
             None => (body, None),
         };
-        if !digits.bytes().all(|b| b.is_ascii_digit()) || ![4, 6, 8, 10, 12, 14].contains(&digits.len()) {
+        if !digits.bytes().all(|b| b.is_ascii_digit())
+            || ![4, 6, 8, 10, 12, 14].contains(&digits.len())
+        {
             return Err(TimestampError);
         }
         let num = |r: std::ops::Range<usize>| digits.get(r).map(|p| p.parse::<u16>().unwrap_or(0));
         let year = num(0..4).ok_or(TimestampError)?;
         let month = num(4..6).map(|m| m as u8);
         let day = num(6..8).map(|d| d as u8);
-        let time = num(8..10).map(|h| (h as u8, num(10..12).unwrap_or(0) as u8, num(12..14).unwrap_or(0) as u8));
+        let time = num(8..10).map(|h| {
+            (
+                h as u8,
+                num(10..12).unwrap_or(0) as u8,
+                num(12..14).unwrap_or(0) as u8,
+            )
+        });
         if fraction.is_some() && digits.len() != 14 {
             return Err(TimestampError);
         }
-        let ts = Self { year, month, day, time, fraction, offset_minutes: offset };
+        let ts = Self {
+            year,
+            month,
+            day,
+            time,
+            fraction,
+            offset_minutes: offset,
+        };
         ts.validate()?;
         Ok(ts)
     }
@@ -101,7 +119,9 @@ impl Timestamp {
         if let Some((f, n)) = self.fraction {
             let _ = write!(out, ".{f:0width$}", width = usize::from(n));
         }
-        let offset = self.offset_minutes.unwrap_or_else(|| uk_offset_minutes(self.year, month, day, h));
+        let offset = self
+            .offset_minutes
+            .unwrap_or_else(|| uk_offset_minutes(self.year, month, day, h));
         if offset == 0 && self.offset_minutes.is_none() {
             out.push_str("+00:00");
         } else {
@@ -208,14 +228,28 @@ mod tests {
     #[test]
     fn precision_is_kept() {
         assert_eq!(Timestamp::parse("1975").unwrap().to_fhir_datetime(), "1975");
-        assert_eq!(Timestamp::parse("197504").unwrap().to_fhir_datetime(), "1975-04");
-        assert_eq!(Timestamp::parse("19750412").unwrap().to_fhir_datetime(), "1975-04-12");
+        assert_eq!(
+            Timestamp::parse("197504").unwrap().to_fhir_datetime(),
+            "1975-04"
+        );
+        assert_eq!(
+            Timestamp::parse("19750412").unwrap().to_fhir_datetime(),
+            "1975-04-12"
+        );
     }
 
     #[test]
     fn local_times_get_the_uk_offset() {
-        assert_eq!(Timestamp::parse("202601151030").unwrap().to_fhir_datetime(), "2026-01-15T10:30:00+00:00");
-        assert_eq!(Timestamp::parse("20260715103005").unwrap().to_fhir_datetime(), "2026-07-15T10:30:05+01:00");
+        assert_eq!(
+            Timestamp::parse("202601151030").unwrap().to_fhir_datetime(),
+            "2026-01-15T10:30:00+00:00"
+        );
+        assert_eq!(
+            Timestamp::parse("20260715103005")
+                .unwrap()
+                .to_fhir_datetime(),
+            "2026-07-15T10:30:05+01:00"
+        );
         // 2026: BST starts 29 March, ends 25 October.
         assert_eq!(uk_offset_minutes(2026, 3, 29, 1), 0);
         assert_eq!(uk_offset_minutes(2026, 3, 29, 2), 60);
@@ -231,7 +265,16 @@ mod tests {
 
     #[test]
     fn rejects_nonsense() {
-        for s in ["", "20261", "2026130", "20260230", "2026010125", "abcd", "20260101.5", "20260101+01"] {
+        for s in [
+            "",
+            "20261",
+            "2026130",
+            "20260230",
+            "2026010125",
+            "abcd",
+            "20260101.5",
+            "20260101+01",
+        ] {
             assert!(Timestamp::parse(s).is_err(), "{s}");
         }
     }
@@ -239,6 +282,9 @@ mod tests {
     #[test]
     fn formats_unix_millis() {
         assert_eq!(format_unix_millis(0), "19700101000000.000+0000");
-        assert_eq!(format_unix_millis(1_767_268_800_123), "20260101120000.123+0000");
+        assert_eq!(
+            format_unix_millis(1_767_268_800_123),
+            "20260101120000.123+0000"
+        );
     }
 }

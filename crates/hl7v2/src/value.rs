@@ -40,7 +40,13 @@ impl<'m> Segment<'m> {
         position: usize,
         delims: Delimiters,
     ) -> Self {
-        Self { buf, idx, seg, position, delims }
+        Self {
+            buf,
+            idx,
+            seg,
+            position,
+            delims,
+        }
     }
 
     /// The three-character segment name.
@@ -128,7 +134,14 @@ impl<'m> Segment<'m> {
     }
 
     fn leaf(&self, start: u32, end: u32) -> Value<'m> {
-        Value { buf: self.buf, inner: &[], delims: self.delims, start, end, level: Level::Subcomponent }
+        Value {
+            buf: self.buf,
+            inner: &[],
+            delims: self.delims,
+            start,
+            end,
+            level: Level::Subcomponent,
+        }
     }
 }
 
@@ -212,7 +225,12 @@ impl<'m> Value<'m> {
 
     /// The children one level down (repetitions of a field, components of a repetition, …).
     pub fn children(&self) -> Children<'m> {
-        Children { parent: *self, next_start: self.start, next_inner: 0, done: false }
+        Children {
+            parent: *self,
+            next_start: self.start,
+            next_inner: 0,
+            done: false,
+        }
     }
 
     /// Repetition `n` (1-based) of a field.
@@ -243,7 +261,9 @@ impl<'m> Value<'m> {
 
     /// The decoded text of component `n`, or `None` when absent or empty.
     pub fn component_text(&self, n: usize) -> Option<Cow<'m, str>> {
-        self.component(n).filter(|v| !v.is_empty()).map(|v| v.text())
+        self.component(n)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.text())
     }
 }
 
@@ -266,7 +286,11 @@ impl<'m> Iterator for Children<'m> {
         let p = &self.parent;
         let d = p.child_delim();
         let rest = &p.inner[self.next_inner..];
-        let found = if d == ABSENT { None } else { rest.iter().position(|&s| p.buf[s as usize] == d) };
+        let found = if d == ABSENT {
+            None
+        } else {
+            rest.iter().position(|&s| p.buf[s as usize] == d)
+        };
         let (end, inner_len) = match found {
             Some(i) => (rest[i], i),
             None => {

@@ -1,0 +1,1 @@
+//! Junction adapters (placeholder until written).
