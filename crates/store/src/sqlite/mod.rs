@@ -1,0 +1,268 @@
+//! The embedded SQLite backend of [`Store`]: one WAL database file, one group-committing
+//! writer thread, a small pool of read-only connections.
+
+mod outbox;
+mod read;
+mod schema;
+mod write;
+mod writer;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::StoreError;
+use crate::store::{NoopObserver, Store, StoreObserver, StoredMessage};
+use crate::{
+    Appended, DEFAULT_DEDUP_WINDOW_MS, Delivery, DeliveryId, MessageDetail, MessageFilter,
+    MessageId, MessageSummary, NewMessage, Outcome, PrunePolicy, PruneReport, QueueDepth, Replayed,
+    RouteOutcome, StoreStats,
+};
+use read::ReadPool;
+use writer::Writer;
+
+/// Pages given back per `incremental_vacuum` step, so a big prune never holds the writer long.
+const VACUUM_STEP_PAGES: u32 = 512;
+
+/// How the SQLite store is opened.
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// Door-duplicate window, ms (default 7 days).
+    pub dedup_window_ms: i64,
+    /// `synchronous=FULL` (default, fsync on every commit) or `NORMAL` (tests only: a power
+    /// cut may lose the last commits).
+    pub synchronous_full: bool,
+    /// How long a connection waits on a lock before failing.
+    pub busy_timeout: Duration,
+    /// Most requests in one group commit.
+    pub max_batch: usize,
+    /// Most idle read connections kept.
+    pub read_pool: usize,
+    /// Told about every commit (metrics).
+    pub observer: Arc<dyn StoreObserver>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            dedup_window_ms: DEFAULT_DEDUP_WINDOW_MS,
+            synchronous_full: true,
+            busy_timeout: Duration::from_secs(5),
+            max_batch: 512,
+            read_pool: 4,
+            observer: Arc::new(NoopObserver),
+        }
+    }
+}
+
+impl fmt::Debug for StoreOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreOptions")
+            .field("dedup_window_ms", &self.dedup_window_ms)
+            .field("synchronous_full", &self.synchronous_full)
+            .field("busy_timeout", &self.busy_timeout)
+            .field("max_batch", &self.max_batch)
+            .field("read_pool", &self.read_pool)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    // Declared first so the writer thread is joined before the readers go.
+    writer: Writer,
+    reads: Arc<ReadPool>,
+    dedup_window_ms: i64,
+    path: PathBuf,
+}
+
+/// The SQLite store. Cheap to clone; the writer thread stops when the last clone is dropped,
+/// after finishing the requests already queued.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and starts its writer. Everything
+    /// committed before a crash is there; leases that have expired are simply leasable again.
+    /// Blocks while the schema is migrated: call it at startup.
+    pub fn open(path: impl AsRef<Path>, opts: StoreOptions) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = schema::open_writer(&path, opts.synchronous_full, opts.busy_timeout)?;
+        let writer = Writer::start(conn, opts.max_batch, Arc::clone(&opts.observer))?;
+        let reads = Arc::new(ReadPool::new(
+            path.clone(),
+            opts.busy_timeout,
+            opts.read_pool,
+        ));
+        let inner = Inner {
+            writer,
+            reads,
+            dedup_window_ms: opts.dedup_window_ms,
+            path,
+        };
+        Ok(SqliteStore {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+}
+
+impl Store for SqliteStore {
+    async fn append(&self, msg: NewMessage) -> Result<Appended, StoreError> {
+        let window = self.inner.dedup_window_ms;
+        self.inner
+            .writer
+            .call(move |conn| write::append(conn, &msg, window))
+            .await
+    }
+
+    async fn route(
+        &self,
+        id: MessageId,
+        outcome: RouteOutcome,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .writer
+            .call(move |conn| write::route(conn, id, &outcome, now))
+            .await
+    }
+
+    async fn unrouted(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
+        self.inner
+            .reads
+            .read(move |conn| read::unrouted(conn, limit))
+            .await
+    }
+
+    async fn lease(
+        &self,
+        destination: &str,
+        max: usize,
+        now: i64,
+        lease_ms: i64,
+        worker: &str,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let destination = destination.to_owned();
+        let worker = worker.to_owned();
+        self.inner
+            .writer
+            .call(move |conn| outbox::lease(conn, &destination, max, now, lease_ms, &worker))
+            .await
+    }
+
+    async fn complete(
+        &self,
+        id: DeliveryId,
+        lease_owner: &str,
+        outcome: Outcome,
+    ) -> Result<(), StoreError> {
+        let owner = lease_owner.to_owned();
+        self.inner
+            .writer
+            .call(move |conn| outbox::complete(conn, id, &owner, &outcome))
+            .await
+    }
+
+    async fn list_messages(
+        &self,
+        filter: MessageFilter,
+    ) -> Result<Vec<MessageSummary>, StoreError> {
+        self.inner
+            .reads
+            .read(move |conn| read::list_messages(conn, &filter))
+            .await
+    }
+
+    async fn get_message(&self, id: MessageId) -> Result<Option<MessageDetail>, StoreError> {
+        self.inner
+            .reads
+            .read(move |conn| read::get_message(conn, id))
+            .await
+    }
+
+    async fn queue_depths(&self, now: i64) -> Result<Vec<QueueDepth>, StoreError> {
+        self.inner
+            .reads
+            .read(move |conn| read::queue_depths(conn, now))
+            .await
+    }
+
+    async fn replay_message(&self, id: MessageId, now: i64) -> Result<Replayed, StoreError> {
+        self.inner
+            .writer
+            .call(move |conn| write::replay_message(conn, id, now))
+            .await
+    }
+
+    async fn replay_dead(&self, destination: &str, now: i64) -> Result<u64, StoreError> {
+        let destination = destination.to_owned();
+        self.inner
+            .writer
+            .call(move |conn| outbox::replay_dead(conn, &destination, now))
+            .await
+    }
+
+    async fn purge_dead(&self, destination: &str) -> Result<u64, StoreError> {
+        let destination = destination.to_owned();
+        self.inner
+            .writer
+            .call(move |conn| outbox::purge_dead(conn, &destination))
+            .await
+    }
+
+    async fn prune(
+        &self,
+        now: i64,
+        policy: PrunePolicy,
+        batch: usize,
+    ) -> Result<PruneReport, StoreError> {
+        let cutoff = now.saturating_sub(policy.keep_delivered_ms);
+        let batch = batch.max(1);
+        let mut report = PruneReport::default();
+        // Each batch is its own short transaction, queued behind ingest like any request.
+        loop {
+            let (messages, deliveries) = self
+                .inner
+                .writer
+                .call(move |conn| write::prune_batch(conn, cutoff, batch))
+                .await?;
+            report.batches += 1;
+            report.messages += messages;
+            report.deliveries += deliveries;
+            if messages < batch as u64 {
+                break;
+            }
+        }
+        loop {
+            let freed = self
+                .inner
+                .writer
+                .call_standalone(|conn| write::incremental_vacuum(conn, VACUUM_STEP_PAGES))
+                .await?;
+            report.pages_freed += freed;
+            if freed < u64::from(VACUUM_STEP_PAGES) {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    fn stats(&self) -> StoreStats {
+        self.inner.writer.stats()
+    }
+}

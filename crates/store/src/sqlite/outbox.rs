@@ -1,0 +1,188 @@
+//! The outbox's write statements (lease, complete, replay and purge of dead deliveries); like
+//! `write`, each runs inside the writer's batch transaction.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{Delivery, DeliveryId, MessageId, Outcome, StoreError};
+
+/// Leases up to `max` due deliveries of `destination`, lowest id first, one per ordering key.
+pub(crate) fn lease(
+    conn: &Connection,
+    destination: &str,
+    max: usize,
+    now: i64,
+    lease_ms: i64,
+    worker: &str,
+) -> Result<Vec<Delivery>, StoreError> {
+    if max == 0 {
+        return Ok(Vec::new());
+    }
+    let until = now.saturating_add(lease_ms.max(0));
+    let limit = i64::try_from(max).unwrap_or(i64::MAX);
+    // A delivery is due when pending and its time has come, or when its lease has run out.
+    // It is blocked while a lower id with the same key is pending or leased.
+    let mut select = conn.prepare_cached(
+        "SELECT d.id, d.message_id, d.event_id, d.ordering_key, d.payload, d.attempts,
+                d.state, d.lease_owner
+         FROM deliveries d
+         WHERE d.destination = ?1
+           AND ((d.state = 'pending' AND d.next_attempt_at <= ?2)
+                OR (d.state = 'leased' AND d.lease_until <= ?2))
+           AND (d.ordering_key IS NULL OR NOT EXISTS (
+                SELECT 1 FROM deliveries e
+                WHERE e.destination = d.destination AND e.ordering_key = d.ordering_key
+                  AND e.id < d.id AND e.state IN ('pending', 'leased')))
+         ORDER BY d.id
+         LIMIT ?3",
+    )?;
+    let rows = select
+        .query_map(params![destination, now, limit], |r| {
+            Ok((
+                Delivery {
+                    id: DeliveryId(r.get(0)?),
+                    message_id: MessageId(r.get(1)?),
+                    event_id: r.get(2)?,
+                    destination: destination.to_owned(),
+                    ordering_key: r.get(3)?,
+                    payload: r.get(4)?,
+                    attempts: r.get(5)?,
+                    lease_until: until,
+                    lease_owner: worker.to_owned(),
+                },
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut update = conn.prepare_cached(
+        "UPDATE deliveries SET state = 'leased', lease_until = ?2, lease_owner = ?3 WHERE id = ?1",
+    )?;
+    let mut expired = conn.prepare_cached(
+        "INSERT INTO attempts (delivery_id, at, outcome, error, worker)
+         VALUES (?1, ?2, 'lease_expired', NULL, ?3)",
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (delivery, state, old_owner) in rows {
+        if state == "leased" {
+            expired.execute(params![delivery.id.0, now, old_owner])?;
+        }
+        update.execute(params![delivery.id.0, until, worker])?;
+        out.push(delivery);
+    }
+    Ok(out)
+}
+
+/// Records a worker's outcome for a delivery it holds the lease of.
+pub(crate) fn complete(
+    conn: &Connection,
+    id: DeliveryId,
+    owner: &str,
+    outcome: &Outcome,
+) -> Result<(), StoreError> {
+    let row: Option<(String, Option<String>)> = conn
+        .prepare_cached("SELECT state, lease_owner FROM deliveries WHERE id = ?1")?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((state, lease_owner)) = row else {
+        return Err(StoreError::NotFound {
+            what: "delivery",
+            id: id.0,
+        });
+    };
+    if state != "leased" || lease_owner.as_deref() != Some(owner) {
+        return Err(StoreError::LeaseLost(id.0));
+    }
+    let (at, name, error) = match outcome {
+        Outcome::Delivered { at } => {
+            conn.prepare_cached(
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,
+                        delivered_at = ?2, lease_until = NULL, lease_owner = NULL
+                 WHERE id = ?1",
+            )?
+            .execute(params![id.0, at])?;
+            (*at, "delivered", None)
+        }
+        Outcome::Retry {
+            at,
+            next_attempt_at,
+            error,
+        } => {
+            conn.prepare_cached(
+                "UPDATE deliveries SET state = 'pending', attempts = attempts + 1,
+                        next_attempt_at = ?2, last_error = ?3, lease_until = NULL,
+                        lease_owner = NULL
+                 WHERE id = ?1",
+            )?
+            .execute(params![id.0, next_attempt_at, error])?;
+            (*at, "retry", Some(error.as_str()))
+        }
+        Outcome::Dead { at, error } => {
+            conn.prepare_cached(
+                "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_error = ?2,
+                        lease_until = NULL, lease_owner = NULL
+                 WHERE id = ?1",
+            )?
+            .execute(params![id.0, error])?;
+            (*at, "dead", Some(error.as_str()))
+        }
+    };
+    conn.prepare_cached(
+        "INSERT INTO attempts (delivery_id, at, outcome, error, worker) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![id.0, at, name, error, owner])?;
+    Ok(())
+}
+
+/// Puts every dead delivery of `destination` back to pending.
+pub(crate) fn replay_dead(
+    conn: &Connection,
+    destination: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    requeue(
+        conn,
+        "destination = ?1 AND state = 'dead'",
+        destination,
+        now,
+    )
+}
+
+/// Resets the deliveries matching `cond` (with `?1` bound to `key`) to pending with a fresh
+/// attempt budget, noting the replay in their history. Ids, and so their order, are kept.
+pub(crate) fn requeue(
+    conn: &Connection,
+    cond: &str,
+    key: impl rusqlite::ToSql,
+    now: i64,
+) -> Result<u64, StoreError> {
+    conn.execute(
+        &format!(
+            "INSERT INTO attempts (delivery_id, at, outcome, error, worker)
+             SELECT id, ?2, 'replayed', NULL, NULL FROM deliveries WHERE {cond}"
+        ),
+        params![key, now],
+    )?;
+    let n = conn.execute(
+        &format!(
+            "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?2,
+                    lease_until = NULL, lease_owner = NULL, delivered_at = NULL
+             WHERE {cond}"
+        ),
+        params![key, now],
+    )?;
+    Ok(n as u64)
+}
+
+/// Deletes every dead delivery of `destination` and its history.
+pub(crate) fn purge_dead(conn: &Connection, destination: &str) -> Result<u64, StoreError> {
+    conn.execute(
+        "DELETE FROM attempts WHERE delivery_id IN
+            (SELECT id FROM deliveries WHERE destination = ?1 AND state = 'dead')",
+        [destination],
+    )?;
+    let n = conn.execute(
+        "DELETE FROM deliveries WHERE destination = ?1 AND state = 'dead'",
+        [destination],
+    )?;
+    Ok(n as u64)
+}

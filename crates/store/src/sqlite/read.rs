@@ -1,0 +1,290 @@
+//! Read-side queries on pooled read-only connections, run in `spawn_blocking` so admin
+//! queries never hold up the writer or the async runtime.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+
+use crate::error::StoreError;
+use crate::store::StoredMessage;
+use crate::{
+    Attempt, DeliveryDetail, DeliveryId, DeliveryState, DuplicateAttempt, MessageDetail,
+    MessageFilter, MessageId, MessageStatus, MessageSummary, QueueDepth, StoredEvent,
+};
+
+/// A few idle read-only connections, opened on demand.
+pub(crate) struct ReadPool {
+    path: PathBuf,
+    busy_timeout: Duration,
+    max_idle: usize,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReadPool {
+    pub(crate) fn new(path: PathBuf, busy_timeout: Duration, max_idle: usize) -> Self {
+        ReadPool {
+            path,
+            busy_timeout,
+            max_idle,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` in one read transaction (a consistent snapshot) on a blocking thread.
+    pub(crate) async fn read<T, F>(self: &Arc<Self>, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let pool = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.take()?;
+            let res = conn
+                .unchecked_transaction()
+                .map_err(StoreError::from)
+                .and_then(|txn| {
+                    let out = f(&txn)?;
+                    txn.commit()?;
+                    Ok(out)
+                });
+            if res.is_ok() {
+                pool.put(conn);
+            }
+            res
+        })
+        .await
+        .map_err(|_| StoreError::Unavailable("read task failed".into()))?
+    }
+
+    fn take(&self) -> Result<Connection, StoreError> {
+        let conn = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match conn {
+            Some(conn) => Ok(conn),
+            None => super::schema::open_reader(&self.path, self.busy_timeout),
+        }
+    }
+
+    fn put(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < self.max_idle {
+            idle.push(conn);
+        }
+    }
+}
+
+const SUMMARY_COLUMNS: &str = "m.id, m.source, m.received_at, m.peer, m.content_type,
+    m.message_type, m.control_id, m.sender, m.state, m.reason, length(m.raw),
+    (SELECT COUNT(*) FROM duplicates x WHERE x.message_id = m.id)";
+
+/// Reads a non-negative integer (a count or size) as `u64`.
+fn count(r: &Row<'_>, idx: usize) -> rusqlite::Result<u64> {
+    let n: Option<i64> = r.get(idx)?;
+    Ok(n.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}
+
+fn summary(r: &Row<'_>) -> rusqlite::Result<MessageSummary> {
+    let state: String = r.get(8)?;
+    let state = MessageStatus::parse(&state).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, "state".into())
+    })?;
+    Ok(MessageSummary {
+        id: MessageId(r.get(0)?),
+        source: r.get(1)?,
+        received_at: r.get(2)?,
+        peer: r.get(3)?,
+        content_type: r.get(4)?,
+        message_type: r.get(5)?,
+        control_id: r.get(6)?,
+        sender: r.get(7)?,
+        state,
+        reason: r.get(9)?,
+        size: count(r, 10)?,
+        duplicates: r.get(11)?,
+    })
+}
+
+/// Messages still `received`, oldest first.
+pub(crate) fn unrouted(conn: &Connection, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS}, m.raw FROM messages m
+         WHERE m.state = 'received' ORDER BY m.id LIMIT ?1"
+    );
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map([limit], |r| {
+            Ok(StoredMessage {
+                summary: summary(r)?,
+                raw: r.get(12)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Metadata of the messages matching `filter`, newest first.
+pub(crate) fn list_messages(
+    conn: &Connection,
+    filter: &MessageFilter,
+) -> Result<Vec<MessageSummary>, StoreError> {
+    let mut conds: Vec<&str> = Vec::new();
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut push = |cond: &'static str, value: rusqlite::types::Value| {
+        conds.push(cond);
+        args.push(value);
+    };
+    use rusqlite::types::Value;
+    if let Some(from) = filter.from {
+        push("m.received_at >= ?", Value::Integer(from));
+    }
+    if let Some(to) = filter.to {
+        push("m.received_at < ?", Value::Integer(to));
+    }
+    if let Some(source) = &filter.source {
+        push("m.source = ?", Value::Text(source.clone()));
+    }
+    if let Some(state) = filter.state {
+        push("m.state = ?", Value::Text(state.as_str().to_owned()));
+    }
+    if let Some(mt) = &filter.message_type {
+        push("m.message_type = ?", Value::Text(mt.clone()));
+    }
+    if let Some(cid) = &filter.control_id {
+        push("m.control_id = ?", Value::Text(cid.clone()));
+    }
+    if let Some(key) = &filter.patient_key {
+        push(
+            "EXISTS (SELECT 1 FROM events e WHERE e.message_id = m.id AND e.patient_key = ?)",
+            Value::Text(key.clone()),
+        );
+    }
+    if let Some(before) = filter.before_id {
+        push("m.id < ?", Value::Integer(before.0));
+    }
+    let limit = match filter.limit {
+        0 => 100,
+        n => n.min(1000),
+    };
+    let where_clause = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM messages m {where_clause} ORDER BY m.id DESC LIMIT {limit}"
+    );
+    let rows = conn
+        .prepare(&sql)?
+        .query_map(params_from_iter(args), summary)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Everything about one message.
+pub(crate) fn get_message(
+    conn: &Connection,
+    id: MessageId,
+) -> Result<Option<MessageDetail>, StoreError> {
+    let sql = format!("SELECT {SUMMARY_COLUMNS}, m.raw FROM messages m WHERE m.id = ?1");
+    let head = conn
+        .prepare_cached(&sql)?
+        .query_row([id.0], |r| Ok((summary(r)?, r.get::<_, Vec<u8>>(12)?)))
+        .optional()?;
+    let Some((summary, raw)) = head else {
+        return Ok(None);
+    };
+    let duplicates = conn
+        .prepare_cached("SELECT at, peer FROM duplicates WHERE message_id = ?1 ORDER BY id")?
+        .query_map([id.0], |r| {
+            Ok(DuplicateAttempt {
+                at: r.get(0)?,
+                peer: r.get(1)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let events = conn
+        .prepare_cached(
+            "SELECT event_id, kind, patient_key, json FROM events WHERE message_id = ?1 ORDER BY id",
+        )?
+        .query_map([id.0], |r| {
+            Ok(StoredEvent { id: r.get(0)?, kind: r.get(1)?, patient_key: r.get(2)?, json: r.get(3)? })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut deliveries = conn
+        .prepare_cached(
+            "SELECT id, event_id, destination, ordering_key, payload, state, attempts,
+                    next_attempt_at, lease_until, lease_owner, last_error
+             FROM deliveries WHERE message_id = ?1 ORDER BY id",
+        )?
+        .query_map([id.0], delivery_detail)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut history = conn.prepare_cached(
+        "SELECT at, outcome, error, worker FROM attempts WHERE delivery_id = ?1 ORDER BY id",
+    )?;
+    for d in &mut deliveries {
+        d.history = history
+            .query_map([d.id.0], |r| {
+                Ok(Attempt {
+                    at: r.get(0)?,
+                    outcome: r.get(1)?,
+                    error: r.get(2)?,
+                    worker: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+    }
+    Ok(Some(MessageDetail {
+        summary,
+        raw,
+        duplicates,
+        events,
+        deliveries,
+    }))
+}
+
+fn delivery_detail(r: &Row<'_>) -> rusqlite::Result<DeliveryDetail> {
+    let state: String = r.get(5)?;
+    let state = DeliveryState::parse(&state).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, "state".into())
+    })?;
+    Ok(DeliveryDetail {
+        id: DeliveryId(r.get(0)?),
+        event_id: r.get(1)?,
+        destination: r.get(2)?,
+        ordering_key: r.get(3)?,
+        payload: r.get(4)?,
+        state,
+        attempts: r.get(6)?,
+        next_attempt_at: r.get(7)?,
+        lease_until: r.get(8)?,
+        lease_owner: r.get(9)?,
+        last_error: r.get(10)?,
+        history: Vec::new(),
+    })
+}
+
+/// Depth of each destination's outbox.
+pub(crate) fn queue_depths(conn: &Connection, now: i64) -> Result<Vec<QueueDepth>, StoreError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT destination,
+                    SUM(state = 'pending'), SUM(state = 'leased'), SUM(state = 'dead'),
+                    MIN(CASE WHEN state IN ('pending', 'leased') THEN created_at END)
+             FROM deliveries WHERE state <> 'delivered'
+             GROUP BY destination ORDER BY destination",
+        )?
+        .query_map(params![], |r| {
+            let oldest: Option<i64> = r.get(4)?;
+            Ok(QueueDepth {
+                destination: r.get(0)?,
+                pending: count(r, 1)?,
+                leased: count(r, 2)?,
+                dead: count(r, 3)?,
+                oldest_pending_age_ms: oldest.map_or(0, |t| now.saturating_sub(t).max(0)),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}

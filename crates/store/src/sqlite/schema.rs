@@ -1,0 +1,196 @@
+//! SQLite schema and connection setup: pragmas for durability, versioned idempotent migrations.
+//!
+//! `auto_vacuum=INCREMENTAL` only takes effect on a database with no tables yet, so it is set
+//! before the first migration; `prune` later gives pages back with `incremental_vacuum`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::StoreError;
+
+/// Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
+const MIGRATIONS: &[&str] = &[V1];
+
+const V1: &str = "
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    peer TEXT,
+    content_type TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    message_type TEXT,
+    control_id TEXT,
+    sender TEXT,
+    state TEXT NOT NULL,
+    reason TEXT
+);
+CREATE INDEX messages_dedup ON messages (source, sender, control_id, received_at)
+    WHERE control_id IS NOT NULL AND sender IS NOT NULL;
+CREATE INDEX messages_state ON messages (state, id);
+CREATE INDEX messages_received ON messages (received_at);
+CREATE INDEX messages_control ON messages (control_id) WHERE control_id IS NOT NULL;
+
+CREATE TABLE duplicates (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    peer TEXT
+);
+CREATE INDEX duplicates_message ON duplicates (message_id);
+
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    message_id INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    patient_key TEXT,
+    json TEXT NOT NULL
+);
+CREATE INDEX events_message ON events (message_id);
+CREATE INDEX events_patient ON events (patient_key) WHERE patient_key IS NOT NULL;
+
+CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    ordering_key TEXT,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    lease_until INTEGER,
+    lease_owner TEXT,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    delivered_at INTEGER
+);
+CREATE INDEX deliveries_due ON deliveries (destination, state, next_attempt_at);
+CREATE INDEX deliveries_key ON deliveries (destination, ordering_key, id)
+    WHERE ordering_key IS NOT NULL;
+CREATE INDEX deliveries_message ON deliveries (message_id);
+
+CREATE TABLE attempts (
+    id INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    error TEXT,
+    worker TEXT
+);
+CREATE INDEX attempts_delivery ON attempts (delivery_id);
+";
+
+/// Opens the single write connection, creating the file and schema when needed.
+pub(crate) fn open_writer(
+    path: &Path,
+    synchronous_full: bool,
+    busy_timeout: Duration,
+) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(busy_timeout)?;
+    // Must precede the first CREATE TABLE; a no-op on an existing database.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Unavailable(format!(
+            "journal_mode is {mode}, not wal"
+        )));
+    }
+    let sync = if synchronous_full { "FULL" } else { "NORMAL" };
+    conn.pragma_update(None, "synchronous", sync)?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+/// Opens a read-only connection to an existing store.
+pub(crate) fn open_reader(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(busy_timeout)?;
+    Ok(conn)
+}
+
+/// Brings the schema up to the latest version; running it again changes nothing.
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);")?;
+    let current: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )?;
+    let latest = MIGRATIONS.len() as i64;
+    if current > latest {
+        return Err(StoreError::Corrupt(format!(
+            "schema version {current} is newer than this build ({latest})"
+        )));
+    }
+    for (n, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = n as i64 + 1;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let res = conn
+            .execute_batch(sql)
+            .and_then(|()| {
+                conn.execute(
+                    "INSERT INTO schema_version (version) VALUES (?1)",
+                    [version],
+                )
+            })
+            .and_then(|_| conn.execute_batch("COMMIT"));
+        if let Err(err) = res {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(err.into());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn latest_version() -> i64 {
+        MIGRATIONS.len() as i64
+    }
+
+    #[test]
+    fn migrate_is_idempotent_and_sets_pragmas() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        for _ in 0..2 {
+            let conn = open_writer(&path, true, Duration::from_secs(1)).unwrap();
+            let v: i64 = conn
+                .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(v, latest_version());
+            let rows: i64 = conn
+                .query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(rows, latest_version());
+            let av: i64 = conn
+                .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(av, 2, "incremental");
+            let sync: i64 = conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(sync, 2, "full");
+        }
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        let conn = open_writer(&path, true, Duration::from_secs(1)).unwrap();
+        conn.execute("INSERT INTO schema_version (version) VALUES (99)", [])
+            .unwrap();
+        drop(conn);
+        let err = open_writer(&path, true, Duration::from_secs(1)).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)));
+    }
+}

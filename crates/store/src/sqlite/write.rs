@@ -1,0 +1,251 @@
+//! The journal's write statements (append, route, replay, prune); each runs on the writer's
+//! connection inside the batch transaction (see `writer`), so none of them commits by itself.
+
+use std::collections::HashSet;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{
+    Appended, MessageId, MessageState, NewMessage, Replayed, RouteOutcome, StoreError, StoredEvent,
+};
+
+/// Journals `msg`, or records it as a door duplicate of a message received within `window_ms`.
+pub(crate) fn append(
+    conn: &Connection,
+    msg: &NewMessage,
+    window_ms: i64,
+) -> Result<Appended, StoreError> {
+    if let (MessageState::Received, Some(sender), Some(control_id)) =
+        (&msg.state, &msg.sender, &msg.control_id)
+    {
+        // Rejected messages are never originals: their sender was NAKed and may resend.
+        let original: Option<i64> = conn
+            .prepare_cached(
+                "SELECT id FROM messages
+                 WHERE source = ?1 AND sender = ?2 AND control_id = ?3
+                   AND received_at > ?4 AND state <> 'rejected'
+                 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row(
+                params![
+                    msg.source,
+                    sender,
+                    control_id,
+                    msg.received_at.saturating_sub(window_ms)
+                ],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = original {
+            conn.prepare_cached(
+                "INSERT INTO duplicates (message_id, at, peer) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![id, msg.received_at, msg.peer])?;
+            return Ok(Appended::Duplicate {
+                original: MessageId(id),
+            });
+        }
+    }
+    let (state, reason) = match &msg.state {
+        MessageState::Received => ("received", None),
+        MessageState::Rejected { reason } => ("rejected", Some(reason.as_str())),
+    };
+    conn.prepare_cached(
+        "INSERT INTO messages (source, received_at, peer, content_type, raw, message_type,
+                               control_id, sender, state, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        msg.source,
+        msg.received_at,
+        msg.peer,
+        msg.content_type,
+        msg.raw,
+        msg.message_type,
+        msg.control_id,
+        msg.sender,
+        state,
+        reason
+    ])?;
+    Ok(Appended::New(MessageId(conn.last_insert_rowid())))
+}
+
+fn message_state(conn: &Connection, id: MessageId) -> Result<String, StoreError> {
+    conn.prepare_cached("SELECT state FROM messages WHERE id = ?1")?
+        .query_row([id.0], |r| r.get(0))
+        .optional()?
+        .ok_or(StoreError::NotFound {
+            what: "message",
+            id: id.0,
+        })
+}
+
+/// Records the router's outcome for a `received` message.
+pub(crate) fn route(
+    conn: &Connection,
+    id: MessageId,
+    outcome: &RouteOutcome,
+    now: i64,
+) -> Result<(), StoreError> {
+    let state = message_state(conn, id)?;
+    if state != "received" {
+        return Err(StoreError::InvalidState {
+            id: id.0,
+            state,
+            expected: "received",
+        });
+    }
+    let (new_state, reason) = match outcome {
+        RouteOutcome::Routed { events, deliveries } => {
+            let ids = event_ids(events)?;
+            if deliveries
+                .iter()
+                .any(|d| !ids.contains(d.event_id.as_str()))
+            {
+                return Err(StoreError::Invalid(
+                    "delivery names an event not in the outcome",
+                ));
+            }
+            insert_events(conn, id, events)?;
+            let mut stmt = conn.prepare_cached(
+                "INSERT INTO deliveries (message_id, event_id, destination, ordering_key, payload,
+                                         state, next_attempt_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+            )?;
+            for d in deliveries {
+                stmt.execute(params![
+                    id.0,
+                    d.event_id,
+                    d.destination,
+                    d.ordering_key,
+                    d.payload,
+                    now
+                ])?;
+            }
+            ("routed", None)
+        }
+        RouteOutcome::Filtered { reason, events } => {
+            event_ids(events)?;
+            insert_events(conn, id, events)?;
+            ("filtered", Some(reason.as_str()))
+        }
+        RouteOutcome::Failed { reason } => ("failed", Some(reason.as_str())),
+    };
+    conn.prepare_cached("UPDATE messages SET state = ?2, reason = ?3 WHERE id = ?1")?
+        .execute(params![id.0, new_state, reason])?;
+    Ok(())
+}
+
+fn event_ids(events: &[StoredEvent]) -> Result<HashSet<&str>, StoreError> {
+    let mut ids = HashSet::with_capacity(events.len());
+    for e in events {
+        if !ids.insert(e.id.as_str()) {
+            return Err(StoreError::Invalid("duplicate event id in outcome"));
+        }
+    }
+    Ok(ids)
+}
+
+fn insert_events(
+    conn: &Connection,
+    id: MessageId,
+    events: &[StoredEvent],
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO events (message_id, event_id, kind, patient_key, json)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for e in events {
+        stmt.execute(params![id.0, e.id, e.kind, e.patient_key, e.json])?;
+    }
+    Ok(())
+}
+
+/// Re-queues a message's finished deliveries, or sends a filtered/failed message back to the router.
+pub(crate) fn replay_message(
+    conn: &Connection,
+    id: MessageId,
+    now: i64,
+) -> Result<Replayed, StoreError> {
+    match message_state(conn, id)?.as_str() {
+        "filtered" | "failed" => {
+            conn.execute("DELETE FROM events WHERE message_id = ?1", [id.0])?;
+            conn.execute(
+                "UPDATE messages SET state = 'received', reason = NULL WHERE id = ?1",
+                [id.0],
+            )?;
+            Ok(Replayed {
+                deliveries: 0,
+                rerouted: true,
+            })
+        }
+        "routed" => {
+            let n = super::outbox::requeue(
+                conn,
+                "message_id = ?1 AND state IN ('delivered', 'dead')",
+                id.0,
+                now,
+            )?;
+            Ok(Replayed {
+                deliveries: n as usize,
+                rerouted: false,
+            })
+        }
+        _ => Ok(Replayed::default()),
+    }
+}
+
+/// Deletes up to `batch` finished messages received before `cutoff`; returns
+/// `(messages, deliveries)` deleted.
+pub(crate) fn prune_batch(
+    conn: &Connection,
+    cutoff: i64,
+    batch: usize,
+) -> Result<(u64, u64), StoreError> {
+    let limit = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
+    let ids = conn
+        .prepare_cached(
+            "SELECT m.id FROM messages m
+             WHERE m.received_at < ?1
+               AND (m.state IN ('filtered', 'rejected')
+                    OR (m.state = 'routed' AND NOT EXISTS (
+                        SELECT 1 FROM deliveries d
+                        WHERE d.message_id = m.id AND d.state <> 'delivered')))
+             ORDER BY m.id
+             LIMIT ?2",
+        )?
+        .query_map(params![cutoff, limit], |r| r.get::<_, i64>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut n_deliveries = 0;
+    for id in &ids {
+        conn.prepare_cached(
+            "DELETE FROM attempts WHERE delivery_id IN
+                (SELECT id FROM deliveries WHERE message_id = ?1)",
+        )?
+        .execute([id])?;
+        n_deliveries += conn
+            .prepare_cached("DELETE FROM deliveries WHERE message_id = ?1")?
+            .execute([id])?;
+        conn.prepare_cached("DELETE FROM events WHERE message_id = ?1")?
+            .execute([id])?;
+        conn.prepare_cached("DELETE FROM duplicates WHERE message_id = ?1")?
+            .execute([id])?;
+        conn.prepare_cached("DELETE FROM messages WHERE id = ?1")?
+            .execute([id])?;
+    }
+    Ok((ids.len() as u64, n_deliveries as u64))
+}
+
+/// Gives up to `pages` free pages back to the file system; returns how many were freed.
+/// Must run outside a transaction.
+pub(crate) fn incremental_vacuum(conn: &Connection, pages: u32) -> Result<u64, StoreError> {
+    let before: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+    // The pragma frees one page per step: run it to completion, not just its first step.
+    let mut stmt = conn.prepare(&format!("PRAGMA incremental_vacuum({pages})"))?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
+    drop(rows);
+    drop(stmt);
+    let after: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+    Ok(u64::try_from(before - after).unwrap_or(0))
+}

@@ -1,0 +1,135 @@
+//! The `Store` trait: the journal and outbox contract every backend (SQLite now, PostgreSQL
+//! later) implements, and the observer hook for commit metrics.
+//!
+//! Contract shared by all backends:
+//! - a future resolves `Ok` only after the transaction holding the change has committed;
+//! - every time is the caller's `now` in unix ms: the store never reads a clock;
+//! - a delivery with an ordering key is handed out only while no lower-id delivery with the
+//!   same `(destination, ordering_key)` is pending or leased; dead ones do not block;
+//! - a delivery is never leased to two workers at once: a lease is valid while
+//!   `now < lease_until`, and an outcome is accepted only from the current lease owner.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::error::StoreError;
+use crate::{
+    Appended, Delivery, DeliveryId, MessageDetail, MessageFilter, MessageId, MessageSummary,
+    NewMessage, Outcome, PrunePolicy, PruneReport, QueueDepth, Replayed, RouteOutcome, StoreStats,
+};
+
+/// A message read back by [`Store::unrouted`] for the router to (re)decode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Metadata.
+    pub summary: MessageSummary,
+    /// The raw bytes.
+    pub raw: Vec<u8>,
+}
+
+/// The durable journal and outbox.
+pub trait Store: Send + Sync + 'static {
+    /// Journals a raw message durably, or records a door duplicate against its original.
+    fn append(&self, msg: NewMessage) -> impl Future<Output = Result<Appended, StoreError>> + Send;
+
+    /// In one transaction, records the router's outcome for a `received` message: its state,
+    /// its events and its deliveries (pending, due at `now`).
+    fn route(
+        &self,
+        id: MessageId,
+        outcome: RouteOutcome,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Up to `limit` messages still `received` (journaled, not routed), oldest first.
+    fn unrouted(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<StoredMessage>, StoreError>> + Send;
+
+    /// Leases up to `max` due deliveries of `destination` to `worker` until `now + lease_ms`,
+    /// lowest id first, honouring the ordering-key rule.
+    fn lease(
+        &self,
+        destination: &str,
+        max: usize,
+        now: i64,
+        lease_ms: i64,
+        worker: &str,
+    ) -> impl Future<Output = Result<Vec<Delivery>, StoreError>> + Send;
+
+    /// Records the outcome of a leased delivery. Fails with [`StoreError::LeaseLost`] unless the
+    /// delivery is leased to `lease_owner` (an expired lease not yet taken again still counts).
+    fn complete(
+        &self,
+        id: DeliveryId,
+        lease_owner: &str,
+        outcome: Outcome,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Message metadata matching `filter`, newest first.
+    fn list_messages(
+        &self,
+        filter: MessageFilter,
+    ) -> impl Future<Output = Result<Vec<MessageSummary>, StoreError>> + Send;
+
+    /// Everything about one message, or `None`.
+    fn get_message(
+        &self,
+        id: MessageId,
+    ) -> impl Future<Output = Result<Option<MessageDetail>, StoreError>> + Send;
+
+    /// Outbox depth per destination that has any non-delivered delivery.
+    fn queue_depths(
+        &self,
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<QueueDepth>, StoreError>> + Send;
+
+    /// Re-queues a message: its delivered and dead deliveries go back to pending (due at
+    /// `now`, same ids); a filtered or failed message goes back to `received` for the router.
+    fn replay_message(
+        &self,
+        id: MessageId,
+        now: i64,
+    ) -> impl Future<Output = Result<Replayed, StoreError>> + Send;
+
+    /// Puts every dead delivery of `destination` back to pending (due at `now`); returns how many.
+    fn replay_dead(
+        &self,
+        destination: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Deletes every dead delivery of `destination` (with its history); returns how many.
+    fn purge_dead(&self, destination: &str)
+    -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Deletes finished messages received before `now - policy.keep_delivered_ms`, `batch`
+    /// messages per transaction, then gives freed space back. Finished means filtered,
+    /// rejected, or routed with every delivery delivered; messages with dead or unfinished
+    /// deliveries, and failed or unrouted messages, are kept.
+    fn prune(
+        &self,
+        now: i64,
+        policy: PrunePolicy,
+        batch: usize,
+    ) -> impl Future<Output = Result<PruneReport, StoreError>> + Send;
+
+    /// Commit counters so far.
+    fn stats(&self) -> StoreStats;
+}
+
+/// Receives a call after every write transaction, for metrics (commit latency, batch size).
+/// Called on the writer's thread: keep it cheap and non-blocking.
+pub trait StoreObserver: Send + Sync + 'static {
+    /// A transaction holding `batch_size` requests committed (`ok`) or failed after `elapsed`.
+    fn commit(&self, batch_size: usize, elapsed: Duration, ok: bool);
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoopObserver;
+
+impl StoreObserver for NoopObserver {
+    fn commit(&self, _batch_size: usize, _elapsed: Duration, _ok: bool) {}
+}

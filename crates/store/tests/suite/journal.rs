@@ -1,0 +1,425 @@
+//! Journal scenarios: append, door duplicates, routing outcomes, admin listing, group commit,
+//! durability across reopen and retention.
+
+use std::sync::Arc;
+
+use junction_store::{
+    Appended, DeliveryState, MessageFilter, MessageId, MessageState, MessageStatus, Outcome,
+    PrunePolicy, RouteOutcome, Store, StoreError,
+};
+
+use super::{DAY, Harness, T0, ingest, msg, routed};
+
+/// Appended messages read back byte for byte; rejected ones are kept but never unrouted.
+pub async fn append_and_read_back<H: Harness>(h: H) {
+    let store = h.open().await;
+    let m = msg("pas", Some("C1"), T0);
+    let id = match store.append(m.clone()).await.unwrap() {
+        Appended::New(id) => id,
+        other => panic!("expected new, got {other:?}"),
+    };
+    let mut bad = msg("pas", None, T0 + 1);
+    bad.raw = b"not hl7".to_vec();
+    bad.state = MessageState::Rejected {
+        reason: "no MSH segment".into(),
+    };
+    let bad_id = store.append(bad).await.unwrap().id();
+
+    let detail = store.get_message(id).await.unwrap().unwrap();
+    assert_eq!(detail.raw, m.raw);
+    assert_eq!(detail.summary.state, MessageStatus::Received);
+    assert_eq!(detail.summary.control_id.as_deref(), Some("C1"));
+    assert_eq!(detail.summary.size, m.raw.len() as u64);
+    let rejected = store.get_message(bad_id).await.unwrap().unwrap();
+    assert_eq!(rejected.summary.state, MessageStatus::Rejected);
+    assert_eq!(rejected.summary.reason.as_deref(), Some("no MSH segment"));
+
+    let unrouted = store.unrouted(10).await.unwrap();
+    assert_eq!(
+        unrouted.iter().map(|m| m.summary.id).collect::<Vec<_>>(),
+        vec![id]
+    );
+    assert_eq!(unrouted[0].raw, m.raw);
+    assert!(store.get_message(MessageId(9999)).await.unwrap().is_none());
+}
+
+/// `(source, sender, control_id)` within the window is a duplicate recorded on the original.
+pub async fn dedup_window<H: Harness>(h: H) {
+    let store = h.open().await;
+    let first = store.append(msg("pas", Some("C1"), T0)).await.unwrap();
+    let Appended::New(original) = first else {
+        panic!("first append must be new")
+    };
+
+    let mut again = msg("pas", Some("C1"), T0 + DAY);
+    again.peer = Some("127.0.0.2:1234".into());
+    assert_eq!(
+        store.append(again).await.unwrap(),
+        Appended::Duplicate { original }
+    );
+
+    // Other source, other sender, no control id, or a rejected state: journaled anew.
+    assert!(matches!(
+        store.append(msg("ris", Some("C1"), T0)).await.unwrap(),
+        Appended::New(_)
+    ));
+    let mut other_sender = msg("pas", Some("C1"), T0);
+    other_sender.sender = Some("PAS^RYY".into());
+    assert!(matches!(
+        store.append(other_sender).await.unwrap(),
+        Appended::New(_)
+    ));
+    let mut no_sender = msg("pas", Some("C1"), T0);
+    no_sender.sender = None;
+    assert!(matches!(
+        store.append(no_sender).await.unwrap(),
+        Appended::New(_)
+    ));
+    let mut rejected = msg("pas", Some("C1"), T0);
+    rejected.state = MessageState::Rejected {
+        reason: "bad".into(),
+    };
+    assert!(matches!(
+        store.append(rejected).await.unwrap(),
+        Appended::New(_)
+    ));
+
+    // Past the 7-day default window the same control id is a new message.
+    let late = store
+        .append(msg("pas", Some("C1"), T0 + 8 * DAY))
+        .await
+        .unwrap();
+    let Appended::New(late_id) = late else {
+        panic!("outside the window must be new")
+    };
+    assert_ne!(late_id, original);
+
+    let detail = store.get_message(original).await.unwrap().unwrap();
+    assert_eq!(detail.summary.duplicates, 1);
+    assert_eq!(detail.duplicates.len(), 1);
+    assert_eq!(detail.duplicates[0].at, T0 + DAY);
+    assert_eq!(detail.duplicates[0].peer.as_deref(), Some("127.0.0.2:1234"));
+    let unrouted = store.unrouted(100).await.unwrap();
+    assert_eq!(
+        unrouted.len(),
+        5,
+        "original, other source, other sender, no sender, late"
+    );
+}
+
+/// Routing outcomes set the state once; a bad request leaves the message untouched.
+pub async fn route_outcomes<H: Harness>(h: H) {
+    let store = h.open().await;
+    let a = store.append(msg("pas", None, T0)).await.unwrap().id();
+    let b = store.append(msg("pas", None, T0)).await.unwrap().id();
+    let c = store.append(msg("pas", None, T0)).await.unwrap().id();
+
+    // A delivery naming an unknown event is refused and rolls back alone.
+    let mut bad = routed(&[("fhir", Some("p1"))]);
+    if let RouteOutcome::Routed { deliveries, .. } = &mut bad {
+        deliveries[0].event_id = "nope".into();
+    }
+    assert!(matches!(
+        store.route(a, bad, T0).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let still = store.get_message(a).await.unwrap().unwrap();
+    assert_eq!(still.summary.state, MessageStatus::Received);
+    assert!(still.events.is_empty() && still.deliveries.is_empty());
+
+    store
+        .route(a, routed(&[("fhir", Some("p1")), ("mllp", None)]), T0)
+        .await
+        .unwrap();
+    let filtered = RouteOutcome::Filtered {
+        reason: "rule:drop-a08".into(),
+        events: vec![],
+    };
+    store.route(b, filtered, T0).await.unwrap();
+    store
+        .route(
+            c,
+            RouteOutcome::Failed {
+                reason: "PID segment missing".into(),
+            },
+            T0,
+        )
+        .await
+        .unwrap();
+
+    let again = store.route(a, routed(&[("fhir", None)]), T0).await;
+    assert!(
+        matches!(again, Err(StoreError::InvalidState { .. })),
+        "{again:?}"
+    );
+    let missing = store.route(MessageId(9999), routed(&[]), T0).await;
+    assert!(matches!(missing, Err(StoreError::NotFound { .. })));
+
+    let routed_msg = store.get_message(a).await.unwrap().unwrap();
+    assert_eq!(routed_msg.summary.state, MessageStatus::Routed);
+    assert_eq!(routed_msg.events.len(), 2);
+    assert_eq!(routed_msg.deliveries.len(), 2);
+    assert!(
+        routed_msg
+            .deliveries
+            .iter()
+            .all(|d| d.state == DeliveryState::Pending)
+    );
+    let b_detail = store.get_message(b).await.unwrap().unwrap();
+    assert_eq!(b_detail.summary.state, MessageStatus::Filtered);
+    assert_eq!(b_detail.summary.reason.as_deref(), Some("rule:drop-a08"));
+    let c_detail = store.get_message(c).await.unwrap().unwrap();
+    assert_eq!(c_detail.summary.state, MessageStatus::Failed);
+    assert!(store.unrouted(10).await.unwrap().is_empty());
+
+    // Replaying a failed message hands it back to the router.
+    let replayed = store.replay_message(c, T0).await.unwrap();
+    assert!(replayed.rerouted);
+    let unrouted = store.unrouted(10).await.unwrap();
+    assert_eq!(
+        unrouted.iter().map(|m| m.summary.id).collect::<Vec<_>>(),
+        vec![c]
+    );
+}
+
+/// Filters, newest-first order and keyset pagination of `list_messages`.
+pub async fn list_messages<H: Harness>(h: H) {
+    let store = h.open().await;
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        let source = if n % 2 == 0 { "pas" } else { "ris" };
+        let mut m = msg(source, Some(&format!("C{n}")), T0 + n);
+        if n == 3 {
+            m.message_type = Some("ORU^R01".into());
+        }
+        ids.push(store.append(m).await.unwrap().id());
+    }
+    store
+        .route(ids[4], routed(&[("fhir", Some("patient-9"))]), T0)
+        .await
+        .unwrap();
+
+    let all = store.list_messages(MessageFilter::default()).await.unwrap();
+    assert_eq!(
+        all.iter().map(|m| m.id).collect::<Vec<_>>(),
+        ids.iter().rev().copied().collect::<Vec<_>>()
+    );
+
+    let page1 = store
+        .list_messages(MessageFilter {
+            limit: 4,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page1.len(), 4);
+    let page2 = store
+        .list_messages(MessageFilter {
+            limit: 4,
+            before_id: Some(page1[3].id),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page2[0].id.0, page1[3].id.0 - 1);
+
+    let pas = store
+        .list_messages(MessageFilter {
+            source: Some("pas".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(pas.len(), 5);
+    let oru = store
+        .list_messages(MessageFilter {
+            message_type: Some("ORU^R01".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(oru.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[3]]);
+    let c7 = store
+        .list_messages(MessageFilter {
+            control_id: Some("C7".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(c7.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[7]]);
+    let patient = store
+        .list_messages(MessageFilter {
+            patient_key: Some("patient-9".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        patient.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![ids[4]]
+    );
+    let routed_only = store
+        .list_messages(MessageFilter {
+            state: Some(MessageStatus::Routed),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(routed_only.len(), 1);
+    let window = store
+        .list_messages(MessageFilter {
+            from: Some(T0 + 2),
+            to: Some(T0 + 5),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        window.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![ids[4], ids[3], ids[2]]
+    );
+}
+
+/// Concurrent appends share commits, and every one is readable afterwards.
+pub async fn group_commit<H: Harness>(h: H) {
+    const N: usize = 200;
+    let store = Arc::new(h.open().await);
+    let before = store.stats().commits;
+    let mut tasks = Vec::with_capacity(N);
+    for n in 0..N {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            store
+                .append(msg("pas", Some(&format!("G{n}")), T0))
+                .await
+                .unwrap()
+                .id()
+        }));
+    }
+    let mut ids = Vec::with_capacity(N);
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    let commits = store.stats().commits - before;
+    assert!(commits < N as u64, "{commits} commits for {N} appends");
+    assert!(store.stats().max_batch_size > 1);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), N);
+    for id in ids {
+        assert!(store.get_message(id).await.unwrap().is_some());
+    }
+}
+
+/// Everything committed is there after a reopen; a lease survives until it expires.
+pub async fn reopen_keeps_everything<H: Harness>(h: H) {
+    let store = h.open().await;
+    let id = ingest(
+        &store,
+        T0,
+        &[("fhir", Some("p1")), ("fhir", Some("p1")), ("mllp", None)],
+    )
+    .await;
+    let leased = store.lease("fhir", 10, T0, 1000, "w1").await.unwrap();
+    assert_eq!(leased.len(), 1);
+    let mllp = store.lease("mllp", 10, T0, 1000, "w1").await.unwrap();
+    store
+        .complete(mllp[0].id, "w1", Outcome::Delivered { at: T0 + 1 })
+        .await
+        .unwrap();
+    let before = store.get_message(id).await.unwrap().unwrap();
+    drop(store);
+
+    let store = h.open().await;
+    let after = store.get_message(id).await.unwrap().unwrap();
+    assert_eq!(before, after);
+    assert!(
+        store
+            .lease("fhir", 10, T0 + 999, 1000, "w2")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store
+        .lease("fhir", 10, T0 + 1000, 1000, "w2")
+        .await
+        .unwrap();
+    assert_eq!(
+        again.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![leased[0].id]
+    );
+}
+
+/// Prune removes only finished messages older than the policy; dead and unfinished stay.
+pub async fn prune_keeps_unfinished<H: Harness>(h: H) {
+    let store = h.open().await;
+    let old = T0;
+    let delivered = ingest(&store, old, &[("fhir", None)]).await;
+    let dead = ingest(&store, old, &[("fhir", None)]).await;
+    let pending = ingest(&store, old, &[("mllp", None)]).await;
+    let filtered = store.append(msg("pas", None, old)).await.unwrap().id();
+    store
+        .route(
+            filtered,
+            RouteOutcome::Filtered {
+                reason: "r".into(),
+                events: vec![],
+            },
+            old,
+        )
+        .await
+        .unwrap();
+    let failed = store.append(msg("pas", None, old)).await.unwrap().id();
+    store
+        .route(failed, RouteOutcome::Failed { reason: "r".into() }, old)
+        .await
+        .unwrap();
+    let received = store.append(msg("pas", None, old)).await.unwrap().id();
+    let leased = store.lease("fhir", 10, old, 1000, "w").await.unwrap();
+    assert_eq!(leased.len(), 2);
+    store
+        .complete(leased[0].id, "w", Outcome::Delivered { at: old })
+        .await
+        .unwrap();
+    store
+        .complete(
+            leased[1].id,
+            "w",
+            Outcome::Dead {
+                at: old,
+                error: "410".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let recent = ingest(&store, old + 40 * DAY, &[("fhir", None)]).await;
+    let recent_d = store
+        .lease("fhir", 1, old + 40 * DAY, 1000, "w")
+        .await
+        .unwrap();
+    store
+        .complete(
+            recent_d[0].id,
+            "w",
+            Outcome::Delivered { at: old + 40 * DAY },
+        )
+        .await
+        .unwrap();
+
+    let report = store
+        .prune(old + 45 * DAY, PrunePolicy::default(), 1)
+        .await
+        .unwrap();
+    assert_eq!(report.messages, 2, "{report:?}");
+    assert_eq!(report.deliveries, 1);
+    assert!(report.batches >= 2);
+    for gone in [delivered, filtered] {
+        assert!(store.get_message(gone).await.unwrap().is_none());
+    }
+    for kept in [dead, pending, failed, received, recent] {
+        assert!(
+            store.get_message(kept).await.unwrap().is_some(),
+            "{kept} kept"
+        );
+    }
+}
