@@ -23,6 +23,8 @@ pub enum ParseErrorKind {
     NotUtf8,
     /// MSH-18 names a character set this parser cannot decode.
     UnsupportedCharset(String),
+    /// A header field every message must carry (MSH-9 message type, MSH-10 control id) is empty.
+    MissingHeaderField(u8),
     /// The message is larger than the 4 GiB a 32-bit index can address.
     TooLarge,
 }
@@ -87,6 +89,7 @@ impl fmt::Display for ParseErrorKind {
             Self::UnsupportedCharset(name) => {
                 write!(f, "unsupported character set in MSH-18: {name:?}")
             }
+            Self::MissingHeaderField(n) => write!(f, "required field MSH-{n} is empty"),
             Self::TooLarge => f.write_str("message is larger than 4 GiB"),
         }
     }

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use crate::error::{ParseError, ParseErrorKind};
 use crate::message::Message;
 use crate::value::Value;
 
@@ -32,6 +33,25 @@ impl<'m> Header<'m> {
         self.field(field)
             .filter(|v| !v.is_empty())
             .map(|v| v.text())
+    }
+
+    /// Checks the fields a gateway cannot do without: MSH-9.1 (message type, for routing) and
+    /// MSH-10 (control id, to correlate the ACK and detect resends). Names the first one missing.
+    pub fn validate(&self) -> Result<(), ParseError> {
+        for (n, present) in [
+            (9u8, self.message_code().is_some()),
+            (10, self.control_id().is_some()),
+        ] {
+            if !present {
+                let offset = self.field(usize::from(n)).map_or(0, |v| v.offset());
+                return Err(
+                    ParseError::at(ParseErrorKind::MissingHeaderField(n), offset)
+                        .in_segment(1, b"MSH")
+                        .in_field(usize::from(n)),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// MSH-3.1 sending application (namespace id).

@@ -95,7 +95,7 @@ pub(crate) fn index(buf: &[u8], start: usize, delims: &Delimiters) -> Result<Ind
         let name = &buf[pos..pos + name_len];
         if !valid_segment_name(name) {
             // A line of trailing whitespace after the last segment is tolerated.
-            if name.iter().all(|b| b.is_ascii_whitespace()) {
+            if !name.is_empty() && name.iter().all(|b| b.is_ascii_whitespace()) {
                 pos += name_len;
                 continue;
             }
@@ -168,6 +168,13 @@ mod tests {
         let pid = idx.segments[1];
         assert_eq!(&buf[pid.start as usize..pid.end as usize], b"PID|1||X^Y~Z");
         assert_eq!(pid.field_count, 3);
+    }
+
+    #[test]
+    fn a_line_without_a_name_is_an_error_not_a_hang() {
+        let err = index(b"MSH|^~\\&|A\r|B\r", 0, &Delimiters::default()).unwrap_err();
+        assert_eq!(err.kind, ParseErrorKind::BadSegmentName);
+        assert_eq!(err.offset, 11);
     }
 
     #[test]
