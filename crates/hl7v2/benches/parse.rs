@@ -4,6 +4,7 @@
 //! Corpora: `typical` is every well-formed fixture in `tests/fixtures/hl7v2/` except the 5 MB
 //! report, repeated; `large` is the ORU with a 5 MB base64 PDF in OBX-5.
 //! Run: `cargo bench -p junction-hl7v2 --bench parse`.
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use std::hint::black_box;
 use std::path::PathBuf;

@@ -65,6 +65,48 @@ fn valid_segment_name(name: &[u8]) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
+/// The offset of the next byte at or after `pos` that is not plain text. Most HL7 values are
+/// short, so the first 64 bytes are scanned with the class table; a value still going after
+/// that is probably long (base64 in OBX-5, report narrative), and the rest is searched a window
+/// at a time with memchr's vectorised search.
+#[inline]
+fn next_special(buf: &[u8], pos: usize, table: &[u8; 256], d: &Delimiters) -> Option<usize> {
+    let short_end = (pos + 64).min(buf.len());
+    match buf[pos..short_end]
+        .iter()
+        .position(|&b| table[usize::from(b)] != PLAIN)
+    {
+        Some(n) => Some(pos + n),
+        None if short_end < buf.len() => next_special_long(buf, short_end, d),
+        None => None,
+    }
+}
+
+/// Window size for the vectorised search: large enough to amortise the calls, small enough
+/// that separators close together never make it rescan much.
+const WINDOW: usize = 16 * 1024;
+
+/// The vectorised search of [`next_special`]. An undeclared delimiter is `ABSENT` (0), the
+/// same byte as NUL, which must be found anyway.
+fn next_special_long(buf: &[u8], mut pos: usize, d: &Delimiters) -> Option<usize> {
+    while pos < buf.len() {
+        let window = &buf[pos..(pos + WINDOW).min(buf.len())];
+        let hit = [
+            memchr::memchr3(d.field, b'\r', b'\n', window),
+            memchr::memchr3(d.component, d.repetition, d.subcomponent, window),
+            memchr::memchr(0, window),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        if let Some(n) = hit {
+            return Some(pos + n);
+        }
+        pos += window.len();
+    }
+    None
+}
+
 /// Indexes `buf` from `start`, with delimiters already read from its header segment.
 pub(crate) fn index(buf: &[u8], start: usize, delims: &Delimiters) -> Result<Index, ParseError> {
     if buf.len() >= u32::MAX as usize {
@@ -117,16 +159,13 @@ pub(crate) fn index(buf: &[u8], start: usize, delims: &Delimiters) -> Result<Ind
                 .unwrap_or(buf.len() - pos);
         }
         loop {
-            match buf[pos..]
-                .iter()
-                .position(|&b| table[usize::from(b)] != PLAIN)
-            {
+            match next_special(buf, pos, &table, delims) {
                 None => {
                     pos = buf.len();
                     break;
                 }
-                Some(n) => {
-                    pos += n;
+                Some(at) => {
+                    pos = at;
                     match table[usize::from(buf[pos])] {
                         FIELD => {
                             idx.fields.push(idx.seps.len() as u32);
@@ -175,6 +214,32 @@ mod tests {
         let err = index(b"MSH|^~\\&|A\r|B\r", 0, &Delimiters::default()).unwrap_err();
         assert_eq!(err.kind, ParseErrorKind::BadSegmentName);
         assert_eq!(err.offset, 11);
+    }
+
+    #[test]
+    fn long_values_find_every_separator() {
+        // Separators at every distance from a value's start, past the 64-byte short scan and
+        // across search windows, are found exactly as the byte-by-byte scan finds them.
+        for gap in [0, 1, 7, 8, 63, 64, 65, 1000, 16_383, 16_384, 16_385, 40_000] {
+            for sep in [b'|', b'^', b'~', b'&', b'\r', 0] {
+                let mut buf = b"MSH|^~\\&|A\rOBX|".to_vec();
+                let at = buf.len() + gap;
+                buf.extend(std::iter::repeat_n(b'x', gap));
+                buf.push(sep);
+                buf.extend_from_slice(b"yy");
+                let table = class_table(&Delimiters::default());
+                let start = 15;
+                let expect = buf[start..]
+                    .iter()
+                    .position(|&b| table[usize::from(b)] != PLAIN)
+                    .map(|n| n + start);
+                assert_eq!(
+                    next_special(&buf, start, &table, &Delimiters::default()),
+                    expect
+                );
+                assert_eq!(expect, Some(at), "gap {gap} sep {sep}");
+            }
+        }
     }
 
     #[test]

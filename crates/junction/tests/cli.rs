@@ -1,0 +1,60 @@
+//! The `junction` binary's command line, run as a real process.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/hl7v2")
+        .join(name)
+}
+
+fn junction() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_junction"))
+}
+
+#[test]
+fn parse_prints_decoded_values_by_path() {
+    let out = junction()
+        .arg("parse")
+        .arg(fixture("adt_a01_uk.hl7"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("MSH-9[1].2.1\tA01\n"), "{stdout}");
+    assert!(stdout.contains("PID-3[2].1.1\tK5500101\n"), "{stdout}");
+    assert!(stdout.contains("PV1-3[1].4.1\tRXX01\n"), "{stdout}");
+}
+
+#[test]
+fn parse_reads_a_batch() {
+    let out = junction()
+        .arg("parse")
+        .arg(fixture("batch_fhs.hl7"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.matches("# ").count(), 3, "{stdout}");
+}
+
+#[test]
+fn parse_fails_with_a_positioned_reason() {
+    let out = junction()
+        .arg("parse")
+        .arg(fixture("malformed/binary_nul.hl7"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("NUL byte"), "{stderr}");
+    assert!(
+        stderr.contains("segment 3 PID, field 5, byte offset 168"),
+        "{stderr}"
+    );
+}
