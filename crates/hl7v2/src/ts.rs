@@ -207,6 +207,21 @@ pub fn format_unix_millis(ms: i64) -> String {
     )
 }
 
+/// Formats unix milliseconds as an RFC 3339 / FHIR `instant` in UTC,
+/// e.g. `2026-01-01T12:00:00.123Z`.
+pub fn format_instant_millis(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let sod = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
 /// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

@@ -16,6 +16,25 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run an adapter over message files and print the events it makes, as FHIR JSON.
+    /// Exits 1 with the decode error if any message cannot be decoded.
+    Translate {
+        /// The adapter to run (built in: pas).
+        #[arg(long, default_value = "pas")]
+        adapter: String,
+        /// One compact JSON event per line instead of a pretty array per message.
+        #[arg(long)]
+        ndjson: bool,
+        /// A code table for local codes, as NAME=FILE.csv (columns local,code,display,system).
+        #[arg(long = "code-table", value_name = "NAME=FILE")]
+        code_tables: Vec<String>,
+        /// Assigning authority of the local MRN when PID-3 does not name one.
+        #[arg(long)]
+        mrn_authority: Option<String>,
+        /// Files holding one message or a batch each.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Parse HL7 v2 files and print every non-empty value by terse path (PID-5[1].1 = …).
     Parse {
         /// Files holding one message or a batch each.

@@ -58,3 +58,78 @@ fn parse_fails_with_a_positioned_reason() {
         "{stderr}"
     );
 }
+
+fn golden(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../adapters/tests/golden/pas")
+        .join(name)
+}
+
+#[test]
+fn translate_prints_fhir_events() {
+    let out = junction()
+        .arg("translate")
+        .arg(golden("a01_admit.hl7"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let events: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let event = &events[0];
+    assert_eq!(event["kind"], "patient.admitted");
+    assert_eq!(event["bundle"]["resourceType"], "Bundle");
+    assert_eq!(
+        event["bundle"]["entry"][0]["resource"]["resourceType"],
+        "MessageHeader"
+    );
+}
+
+#[test]
+fn translate_ndjson_prints_one_event_a_line() {
+    let out = junction()
+        .args(["translate", "--ndjson"])
+        .arg(fixture("batch_fhs.hl7"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    for line in stdout.lines() {
+        let e: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(e["kind"], "patient.registered");
+    }
+}
+
+#[test]
+fn translate_fails_with_the_decode_error() {
+    let out = junction()
+        .arg("translate")
+        .arg(golden("bad_no_msh9.hl7"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("MSH-9"), "{stderr}");
+}
+
+#[test]
+fn translate_rejects_an_unknown_adapter() {
+    let out = junction()
+        .args(["translate", "--adapter", "nope"])
+        .arg(fixture("adt_a01_uk.hl7"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("unknown adapter")
+    );
+}

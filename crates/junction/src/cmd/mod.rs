@@ -1,6 +1,7 @@
 //! The subcommands, one module each.
 
 mod parse;
+mod translate;
 
 use std::process::ExitCode;
 
@@ -10,5 +11,20 @@ use crate::cli::Command;
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Parse { files } => parse::run(&files),
+        Command::Translate {
+            adapter,
+            ndjson,
+            code_tables,
+            mrn_authority,
+            files,
+        } => translate::run(
+            &translate::Options {
+                adapter,
+                ndjson,
+                code_tables,
+                mrn_authority,
+            },
+            &files,
+        ),
     }
 }
