@@ -1,1 +1,5 @@
-//! End-to-end test crate: helpers that start the real `junction` binary and talk to it over loopback.
+//! End-to-end test kit: starts the real `junction` binary on a config in a temp dir, waits for
+//! the ready line it prints, and talks to it over loopback with a real MLLP client.
+
+pub mod gateway;
+pub mod mllp;

@@ -10,13 +10,19 @@ fn workspace() -> PathBuf {
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if path.is_dir() {
-            if name != "target" && !name.starts_with("target-") && !name.starts_with('.') && name != "fixtures" {
+            if name != "target"
+                && !name.starts_with("target-")
+                && !name.starts_with('.')
+                && name != "fixtures"
+            {
                 rust_files(&path, out);
             }
         } else if name.ends_with(".rs") {
@@ -39,10 +45,16 @@ fn every_file_starts_with_a_module_doc() {
         .into_iter()
         .filter(|p| {
             let text = std::fs::read_to_string(p).unwrap_or_default();
-            !text.lines().find(|l| !l.trim().is_empty()).is_some_and(|l| l.starts_with("//!"))
+            !text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .is_some_and(|l| l.starts_with("//!"))
         })
         .collect();
-    assert!(missing.is_empty(), "files without a leading //! line: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "files without a leading //! line: {missing:#?}"
+    );
 }
 
 #[test]
@@ -58,7 +70,10 @@ fn no_ignored_tests_or_debug_leftovers() {
             }
         }
     }
-    assert!(found.is_empty(), "switched-off tests or dbg! calls: {found:#?}");
+    assert!(
+        found.is_empty(),
+        "switched-off tests or dbg! calls: {found:#?}"
+    );
 }
 
 #[test]
@@ -66,9 +81,15 @@ fn files_stay_small() {
     let big: Vec<_> = all_files()
         .into_iter()
         .filter_map(|p| {
-            let n = std::fs::read_to_string(&p).unwrap_or_default().lines().count();
+            let n = std::fs::read_to_string(&p)
+                .unwrap_or_default()
+                .lines()
+                .count();
             (n > MAX_LINES).then(|| format!("{} ({n} lines)", p.display()))
         })
         .collect();
-    assert!(big.is_empty(), "files over {MAX_LINES} lines, split them: {big:#?}");
+    assert!(
+        big.is_empty(),
+        "files over {MAX_LINES} lines, split them: {big:#?}"
+    );
 }

@@ -51,10 +51,11 @@ impl<'a> Batch<'a> {
             let line = &input[pos..pos + len];
             let name = line.get(..3).unwrap_or(line);
             let envelope = matches!(name, b"FHS" | b"BHS" | b"BTS" | b"FTS");
-            if (envelope || name == b"MSH") && msg_start.is_some() {
-                if let Some(s) = msg_start.take() {
-                    batch.messages.push(&input[s..msg_end]);
-                }
+            if (envelope || name == b"MSH")
+                && msg_start.is_some()
+                && let Some(s) = msg_start.take()
+            {
+                batch.messages.push(&input[s..msg_end]);
             }
             match name {
                 b"FHS" => batch.file_header = Some(line),

@@ -126,7 +126,7 @@ impl MessageBuf {
                 0
             };
             let fields = &seg.fields[skip.min(seg.fields.len())..];
-            let n_fields = trimmed_len(fields, |f| field_is_empty(f));
+            let n_fields = trimmed_len(fields, field_is_empty);
             for f in &fields[..n_fields] {
                 out.push(d.field);
                 write_levels(f, d, out);

@@ -60,7 +60,8 @@ fn decode_sequence(seq: &str, d: &Delimiters, out: &mut String) -> bool {
 }
 
 fn decode_hex(hex: &str, out: &mut String) -> bool {
-    if hex.is_empty() || hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if hex.is_empty() || !hex.len().is_multiple_of(2) || !hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
         return false;
     }
     let bytes: Vec<u8> = hex

@@ -82,16 +82,16 @@ impl Timestamp {
             if !(1..=12).contains(&m) {
                 return Err(TimestampError);
             }
-            if let Some(d) = self.day {
-                if d == 0 || d > days_in_month(self.year, m) {
-                    return Err(TimestampError);
-                }
-            }
-        }
-        if let Some((h, m, s)) = self.time {
-            if h > 23 || m > 59 || s > 59 {
+            if let Some(d) = self.day
+                && (d == 0 || d > days_in_month(self.year, m))
+            {
                 return Err(TimestampError);
             }
+        }
+        if let Some((h, m, s)) = self.time
+            && (h > 23 || m > 59 || s > 59)
+        {
+            return Err(TimestampError);
         }
         Ok(())
     }
@@ -148,7 +148,7 @@ fn parse_offset(s: &str) -> Result<i16, TimestampError> {
 }
 
 fn is_leap(y: u16) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 fn days_in_month(y: u16, m: u8) -> u8 {

@@ -246,7 +246,15 @@ fn malformed(name: &str) -> Vec<u8> {
 
 #[test]
 fn malformed_inputs_name_what_and_where() {
-    let cases: &[(&str, ParseErrorKind, usize, Option<&str>, Option<usize>)] = &[
+    // (file, error, byte offset (0 = not checked), segment, field)
+    type Case<'a> = (
+        &'a str,
+        ParseErrorKind,
+        usize,
+        Option<&'a str>,
+        Option<usize>,
+    );
+    let cases: &[Case<'_>] = &[
         ("garbage.hl7", ParseErrorKind::NoMsh, 0, None, None),
         ("empty.hl7", ParseErrorKind::Empty, 0, None, None),
         ("no_msh.hl7", ParseErrorKind::NoMsh, 0, None, None),

@@ -26,7 +26,7 @@ fn field_text() -> impl Strategy<Value = Vec<Vec<Vec<String>>>> {
     )
 }
 
-fn segment_text() -> impl Strategy<Value = (String, Vec<Vec<Vec<Vec<String>>>>)> {
+fn segment_text() -> impl Strategy<Value = SegmentText> {
     (
         prop::sample::select(vec!["PID", "PV1", "OBX", "ZU1", "NK1", "EVN"]),
         prop::collection::vec(field_text(), 0..8),
@@ -56,7 +56,10 @@ fn escape_field(f: &[Vec<Vec<String>>], d: &Delimiters) -> FieldBuf {
         .collect()
 }
 
-fn build(d: Delimiters, segs: &[(String, Vec<Vec<Vec<Vec<String>>>>)]) -> MessageBuf {
+/// A segment as unescaped text: its name and its fields.
+type SegmentText = (String, Vec<Vec<Vec<Vec<String>>>>);
+
+fn build(d: Delimiters, segs: &[SegmentText]) -> MessageBuf {
     let mut m = MessageBuf::new(d);
     m.set("MSH-9.1", "ADT").unwrap();
     m.set("MSH-9.2", "A01").unwrap();
@@ -151,11 +154,8 @@ proptest! {
         let mut buf = BytesMut::new();
         for c in chunks {
             buf.extend_from_slice(&c);
-            loop {
-                match codec.decode(&mut buf) {
-                    Ok(Some(f)) => prop_assert!(f.len() <= max),
-                    Ok(None) | Err(_) => break,
-                }
+            while let Ok(Some(f)) = codec.decode(&mut buf) {
+                prop_assert!(f.len() <= max);
             }
         }
     }

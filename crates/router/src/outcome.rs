@@ -1,0 +1,93 @@
+//! From the router's [`Routing`] to the store's [`RouteOutcome`], and the one call that records
+//! it: the same store transaction marks the message routed (or filtered) and writes its
+//! deliveries, then the destinations' dispatchers are woken.
+
+use junction_model::Event;
+use junction_store::{MessageId, NewDelivery, RouteOutcome, Store, StoreError, StoredEvent};
+
+use crate::dispatch::Wakers;
+use crate::route::{Decision, Router, Routing};
+
+/// The filter reason for a message its adapter turned into no events.
+pub const NO_EVENTS: &str = "adapter produced no events";
+
+/// The store outcome for `events` (the ones given to [`Router::route`]) and their `routing`.
+///
+/// Every event is stored; each (event, destination) becomes one delivery whose payload is the
+/// event JSON and whose ordering key is the event's patient key. When no event goes anywhere
+/// the message is filtered with the distinct reasons joined by `; `.
+pub fn route_outcome(routing: &Routing, events: &[Event]) -> RouteOutcome {
+    let mut stored = Vec::with_capacity(events.len());
+    let mut deliveries = Vec::new();
+    for (event, decision) in events.iter().zip(&routing.decisions) {
+        let json = event.to_json();
+        if let Decision::Deliver { destinations, .. } = decision {
+            for destination in destinations {
+                deliveries.push(NewDelivery {
+                    event_id: event.id.clone(),
+                    destination: destination.clone(),
+                    ordering_key: event.patient_key.clone(),
+                    payload: json.clone(),
+                });
+            }
+        }
+        stored.push(StoredEvent {
+            id: event.id.clone(),
+            kind: event.kind.as_str().to_owned(),
+            patient_key: event.patient_key.clone(),
+            json,
+        });
+    }
+    if !deliveries.is_empty() {
+        return RouteOutcome::Routed {
+            events: stored,
+            deliveries,
+        };
+    }
+    let mut reasons: Vec<&str> = Vec::new();
+    for decision in &routing.decisions {
+        if let Decision::Filtered { reason } = decision
+            && !reasons.contains(&reason.as_str())
+        {
+            reasons.push(reason);
+        }
+    }
+    let reason = if reasons.is_empty() {
+        NO_EVENTS.to_owned()
+    } else {
+        reasons.join("; ")
+    };
+    RouteOutcome::Filtered {
+        reason,
+        events: stored,
+    }
+}
+
+/// Routes one decoded message and records the outcome in one store transaction, then wakes
+/// the dispatchers of every destination that got a delivery. Returns the routing (for logs
+/// and metrics: route names, filter reasons).
+pub async fn route_message<S: Store>(
+    store: &S,
+    wakers: &Wakers,
+    router: &Router,
+    message: MessageId,
+    source: &str,
+    events: &[Event],
+    now: i64,
+) -> Result<Routing, StoreError> {
+    let routing = router.route(source, events);
+    let outcome = route_outcome(&routing, events);
+    let mut woken: Vec<String> = Vec::new();
+    if let RouteOutcome::Routed { deliveries, .. } = &outcome {
+        for d in deliveries {
+            if !woken.contains(&d.destination) {
+                woken.push(d.destination.clone());
+            }
+        }
+    }
+    store.route(message, outcome, now).await?;
+    for destination in &woken {
+        wakers.wake(destination);
+    }
+    Ok(routing)
+}

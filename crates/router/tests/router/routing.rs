@@ -1,0 +1,275 @@
+//! Route matching end to end: globs over kinds and message types, predicates over the event
+//! JSON and bundle, all-errors-at-once validation, filter reasons, and recording the outcome
+//! in a real store (routed with deliveries, or filtered) in one call.
+
+use std::collections::BTreeSet;
+
+use junction_model::Event;
+use junction_router::{
+    Decision, Known, NO_EVENTS, RouteError, RouteSpec, Router, Wakers, route_outcome,
+};
+use junction_store::{DeliveryState, MessageStatus, RouteOutcome, Store};
+
+use crate::support::{Db, T0, event, ingest};
+
+fn spec(name: &str, dests: &[&str]) -> RouteSpec {
+    RouteSpec {
+        name: name.into(),
+        destinations: dests.iter().map(|d| (*d).to_owned()).collect(),
+        ..RouteSpec::default()
+    }
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// An inpatient admission whose bundle holds a Patient and an Encounter of class `IMP`.
+fn admission() -> Event {
+    let json = serde_json::json!({
+        "id": "ev-adm", "kind": "patient.admitted", "source": "pas",
+        "message_type": "ADT^A01", "recorded_at": "2024-03-01T09:31:00Z",
+        "patient_key": "nhs:9990000018", "correlation_id": "MSG1",
+        "warnings": [{"code": "nhs-number-invalid", "path": "PID-3", "message": "bad check digit"}],
+        "bundle": {"resourceType": "Bundle", "type": "message", "entry": [
+            {"resource": {"resourceType": "Patient", "gender": "female"}},
+            {"resource": {"resourceType": "Encounter", "status": "in-progress",
+                          "class": {"code": "IMP"}}}
+        ]}
+    });
+    Event::from_json(&json.to_string()).unwrap()
+}
+
+fn destinations(d: &Decision) -> Vec<String> {
+    match d {
+        Decision::Deliver { destinations, .. } => destinations.clone(),
+        Decision::Filtered { reason } => vec![format!("filtered: {reason}")],
+    }
+}
+
+#[test]
+fn globs_sources_and_message_types() {
+    let router = Router::compile(
+        &[
+            RouteSpec {
+                kinds: strings(&["patient.*"]),
+                message_types: strings(&["ADT^A0*"]),
+                ..spec("adt", &["fhir"])
+            },
+            RouteSpec {
+                sources: strings(&["ris"]),
+                ..spec("ris-only", &["pacs"])
+            },
+            RouteSpec {
+                kinds: strings(&["order.placed", "patient.admitted"]),
+                ..spec("orders", &["fhir", "eps"])
+            },
+        ],
+        &Known::default(),
+    )
+    .unwrap();
+    let mut a08 = event("e2", "patient.updated", Some("k"));
+    a08.message_type = Some("ADT^A08".into());
+    let mut a11 = event("e3", "patient.updated", Some("k"));
+    a11.message_type = Some("ADT^A11".into());
+    let mut untyped = event("e4", "patient.admitted", None);
+    untyped.message_type = None;
+    let events = [
+        event("e1", "patient.admitted", Some("k")),
+        a08,
+        a11,
+        untyped,
+    ];
+    let routing = router.route("pas", &events);
+    let got: Vec<Vec<String>> = routing.decisions.iter().map(destinations).collect();
+    assert_eq!(got[0], ["fhir", "eps"], "two routes, fhir once");
+    assert_eq!(got[1], ["fhir"]);
+    assert_eq!(
+        got[2],
+        ["filtered: no route matched event kind patient.updated from source pas"]
+    );
+    assert_eq!(
+        got[3],
+        ["fhir", "eps"],
+        "no message type: only `orders` (any type)"
+    );
+    let Decision::Deliver { routes, .. } = &routing.decisions[0] else {
+        panic!()
+    };
+    let names: Vec<&str> = routes.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["adt", "orders"]);
+    let from_ris = router.route("ris", &[event("e5", "result.reported", None)]);
+    assert_eq!(destinations(&from_ris.decisions[0]), ["pacs"]);
+}
+
+#[test]
+fn predicates_over_event_and_bundle() {
+    let when = |name: &str, expr: &str| RouteSpec {
+        when: Some(expr.into()),
+        ..spec(name, &[name])
+    };
+    let router = Router::compile(
+        &[
+            when("inpatient", r#"resource("Encounter").class.code == "IMP""#),
+            when(
+                "patient-first",
+                r#"bundle.entry[0].resource.resourceType == "Patient""#,
+            ),
+            when("bad-nhs", r#"has_warning("nhs-number-invalid")"#),
+            when(
+                "adt",
+                r#"event.message_type.startsWith("ADT^") && event.source in ["pas"]"#,
+            ),
+            when("outpatient", r#"resource("Encounter").class.code == "AMB""#),
+            when("not-bad", r#"!has_warning("nhs-number-invalid")"#),
+        ],
+        &Known::default(),
+    )
+    .unwrap();
+    let routing = router.route("pas", &[admission()]);
+    assert_eq!(
+        destinations(&routing.decisions[0]),
+        ["inpatient", "patient-first", "bad-nhs", "adt"]
+    );
+    // A bare event has no Encounter: the path is null, not an error.
+    let routing = router.route("pas", &[event("e", "patient.updated", None)]);
+    assert_eq!(destinations(&routing.decisions[0]), ["adt", "not-bad"]);
+}
+
+#[test]
+fn every_bad_route_is_reported_at_once() {
+    let known = Known {
+        destinations: Some(BTreeSet::from(["fhir".to_owned(), "mesh".to_owned()])),
+        steps: Some(BTreeSet::from(["pds-check".to_owned()])),
+        ..Known::default()
+    };
+    let specs = [
+        RouteSpec {
+            when: Some("event.kind = 'x'".into()),
+            ..spec("a", &["fhir"])
+        },
+        spec("a", &["fhx"]),
+        RouteSpec {
+            kinds: strings(&["patient.*", ""]),
+            steps: strings(&["pds-check", "spell-check"]),
+            ..spec("", &[])
+        },
+        spec("fine", &["mesh"]),
+    ];
+    let errors = Router::compile(&specs, &known).unwrap_err();
+    let got: Vec<String> = errors.iter().map(RouteError::to_string).collect();
+    assert_eq!(
+        got,
+        [
+            "route `a`: when: column 12: `=` is not an operator; use `==`",
+            "route `a`: name: another route has this name",
+            "route `a`: destinations[0]: unknown `fhx` (known: fhir, mesh)",
+            "route `#2`: name: a route needs a name",
+            "route `#2`: steps[1]: unknown `spell-check` (known: pds-check)",
+            "route `#2`: destinations: a route needs at least one destination",
+            "route `#2`: kinds[1]: empty pattern",
+        ]
+    );
+}
+
+#[test]
+fn outcome_shapes() {
+    let router = Router::compile(
+        &[RouteSpec {
+            kinds: strings(&["patient.*"]),
+            ..spec("adt", &["fhir", "mesh"])
+        }],
+        &Known::default(),
+    )
+    .unwrap();
+    let events = [
+        event("e1", "patient.admitted", Some("nhs:1")),
+        event("e2", "order.placed", None),
+    ];
+    let RouteOutcome::Routed {
+        events: stored,
+        deliveries,
+    } = route_outcome(&router.route("pas", &events), &events)
+    else {
+        panic!("routed expected")
+    };
+    assert_eq!(stored.len(), 2, "filtered events are kept too");
+    assert_eq!(stored[0].kind, "patient.admitted");
+    assert_eq!(stored[0].json, events[0].to_json());
+    let got: Vec<(&str, &str, Option<&str>)> = deliveries
+        .iter()
+        .map(|d| {
+            (
+                d.event_id.as_str(),
+                d.destination.as_str(),
+                d.ordering_key.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [("e1", "fhir", Some("nhs:1")), ("e1", "mesh", Some("nhs:1"))]
+    );
+    assert_eq!(deliveries[0].payload, events[0].to_json());
+
+    let only_orders = [
+        event("e3", "order.placed", None),
+        event("e4", "order.placed", None),
+    ];
+    let outcome = route_outcome(&router.route("ris", &only_orders), &only_orders);
+    let RouteOutcome::Filtered { reason, .. } = outcome else {
+        panic!()
+    };
+    assert_eq!(
+        reason,
+        "no route matched event kind order.placed from source ris"
+    );
+    let RouteOutcome::Filtered { reason, .. } = route_outcome(&router.route("pas", &[]), &[])
+    else {
+        panic!()
+    };
+    assert_eq!(reason, NO_EVENTS);
+}
+
+#[tokio::test]
+async fn one_call_records_routed_and_filtered_messages() {
+    let db = Db::new();
+    let wakers = Wakers::new();
+    let wake = wakers.handle("fhir");
+    let router = Router::compile(
+        &[RouteSpec {
+            kinds: strings(&["patient.*"]),
+            ..spec("adt", &["fhir"])
+        }],
+        &Known::default(),
+    )
+    .unwrap();
+    let events = [event("e1", "patient.admitted", Some("nhs:1"))];
+    let routed = ingest(&db.store, &wakers, &router, &events, T0).await;
+    // The wake was kept for the (not yet waiting) dispatcher.
+    tokio::time::timeout(std::time::Duration::from_secs(5), wake.notified())
+        .await
+        .unwrap();
+    let detail = db.store.get_message(routed).await.unwrap().unwrap();
+    assert_eq!(detail.summary.state, MessageStatus::Routed);
+    assert_eq!(detail.events.len(), 1);
+    assert_eq!(detail.deliveries.len(), 1);
+    assert_eq!(detail.deliveries[0].state, DeliveryState::Pending);
+    assert_eq!(detail.deliveries[0].ordering_key.as_deref(), Some("nhs:1"));
+
+    let filtered = ingest(
+        &db.store,
+        &wakers,
+        &router,
+        &[event("e2", "order.placed", None)],
+        T0,
+    )
+    .await;
+    let detail = db.store.get_message(filtered).await.unwrap().unwrap();
+    assert_eq!(detail.summary.state, MessageStatus::Filtered);
+    assert_eq!(
+        detail.summary.reason.as_deref(),
+        Some("no route matched event kind order.placed from source pas")
+    );
+    assert!(detail.deliveries.is_empty());
+}

@@ -1,0 +1,118 @@
+//! Starting and stopping the real `junction` binary.
+//!
+//! The binary is the one `cargo test --workspace` builds next to this test executable
+//! (`target/<profile>/junction`). `junction run` prints one JSON line to stdout when it is ready:
+//! `{"event":"ready","http":"127.0.0.1:port","sources":{"name":"127.0.0.1:port",…}}`; the kit
+//! waits for that line instead of sleeping.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// Path of the `junction` binary built for this test run.
+pub fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/junction
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target directory");
+    let bin = dir.join("junction");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo test --workspace` (it builds the binary)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running gateway process.
+pub struct Gateway {
+    child: Child,
+    /// The temp dir holding its config and data.
+    pub dir: PathBuf,
+    /// The HTTP listener (admin API, ingest, metrics).
+    pub http: SocketAddr,
+    /// Bound address of each listening source, by name.
+    pub sources: HashMap<String, SocketAddr>,
+}
+
+impl Gateway {
+    /// Writes `config` to `dir/junction.toml` and starts `junction run` on it, in `dir`.
+    pub fn start(dir: &Path, config: &str) -> Self {
+        let path = dir.join("junction.toml");
+        std::fs::write(&path, config).expect("write config");
+        let mut child = Command::new(binary())
+            .args(["run", "--config"])
+            .arg(&path)
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start junction");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                        && v["event"] == "ready"
+                    {
+                        break v;
+                    }
+                }
+                _ => {
+                    let status = child.wait().ok();
+                    panic!("junction exited before it was ready: {status:?}");
+                }
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let http = ready["http"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .expect("http address");
+        let sources = ready["sources"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.parse().ok()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            child,
+            dir: dir.to_path_buf(),
+            http,
+            sources,
+        }
+    }
+
+    /// The bound address of a source.
+    pub fn source(&self, name: &str) -> SocketAddr {
+        self.sources[name]
+    }
+
+    /// SIGKILL: no shutdown hooks, no flush — what a power cut looks like to the process.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Asks for a graceful stop (SIGTERM) and waits for the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        self.child.wait().expect("wait for junction")
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
