@@ -1,0 +1,78 @@
+//! FHIR pieces of the HTTP source: the OperationOutcome it answers errors with, and the check
+//! that a FHIR JSON body is an object with a `resourceType`.
+
+use serde_json::{Value, json};
+
+use crate::hl7::{Info, Invalid};
+use crate::metrics::RejectReason;
+
+/// An OperationOutcome with one error issue. `diagnostics` must never hold patient data.
+pub fn operation_outcome(code: &str, diagnostics: &str) -> Value {
+    json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{ "severity": "error", "code": code, "diagnostics": diagnostics }]
+    })
+}
+
+/// Checks a FHIR JSON body: JSON (structure), an object with a non-empty string
+/// `resourceType` (invalid otherwise). Reasons give positions and field names, never values.
+pub(crate) fn check_fhir(body: &[u8]) -> Result<Info, Invalid> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        Invalid::other(
+            RejectReason::Parse,
+            format!(
+                "body is not JSON: {} at line {} column {}",
+                json_problem(&e),
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let Some(obj) = value.as_object() else {
+        return Err(Invalid::other(
+            RejectReason::Validate,
+            "body is not a JSON object".into(),
+        ));
+    };
+    let resource_type = match obj.get("resourceType") {
+        Some(Value::String(t)) if !t.is_empty() => t.clone(),
+        _ => {
+            return Err(Invalid::other(
+                RejectReason::Validate,
+                "resourceType is missing or not a non-empty string".into(),
+            ));
+        }
+    };
+    Ok(Info {
+        message_type: Some(resource_type),
+        control_id: obj.get("id").and_then(Value::as_str).map(str::to_string),
+        sender: None,
+    })
+}
+
+/// serde_json's category of error, without its message (which may quote input).
+fn json_problem(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Eof => "unexpected end of input",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fhir_check() {
+        assert!(check_fhir(br#"{"resourceType":"Patient","id":"p1"}"#).is_ok());
+        let e = check_fhir(br#"{"resourceType": 3}"#).unwrap_err();
+        assert_eq!(e.kind, RejectReason::Validate);
+        let e = check_fhir(b"[1,2]").unwrap_err();
+        assert_eq!(e.kind, RejectReason::Validate);
+        let e = check_fhir(b"{\"name\": \"SMITH\"").unwrap_err();
+        assert_eq!(e.kind, RejectReason::Parse);
+        assert!(!e.reason().contains("SMITH"), "{}", e.reason());
+    }
+}
