@@ -41,4 +41,11 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Check a configuration file and print every problem in it (file:line:column: key: message).
+    /// Exits 1 if there are any.
+    Check {
+        /// The configuration file.
+        #[arg(long, default_value = "config/junction.toml")]
+        config: PathBuf,
+    },
 }

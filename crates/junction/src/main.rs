@@ -1,8 +1,13 @@
 //! `junction`: the gateway binary. This file is the table of contents: parse the command line,
 //! run the chosen command.
 
+#[allow(dead_code, unused_imports)] // until wired by `junction run`
+mod admin;
 mod cli;
 mod cmd;
+mod config;
+#[allow(dead_code, unused_imports)] // until wired by `junction run`
+mod telemetry;
 
 use clap::Parser;
 

@@ -1,5 +1,6 @@
 //! The subcommands, one module each.
 
+mod check;
 mod parse;
 mod translate;
 
@@ -11,6 +12,7 @@ use crate::cli::Command;
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Parse { files } => parse::run(&files),
+        Command::Check { config } => check::run(&config),
         Command::Translate {
             adapter,
             ndjson,

@@ -1,0 +1,98 @@
+//! The admin API: a JSON HTTP API under `/api` over the store, for operators to find
+//! messages, see where each one went, look at bodies, and replay or purge deliveries.
+//!
+//! | route | role |
+//! |---|---|
+//! | `GET /api/messages?from&to&source&state&message_type&control_id&patient_key&limit&before` | viewer |
+//! | `GET /api/messages/{id}` | viewer |
+//! | `GET /api/messages/{id}?include=body` | operator (audited) |
+//! | `GET /api/messages/{id}/raw` | operator (audited) |
+//! | `POST /api/messages/{id}/replay` | operator (audited) |
+//! | `POST /api/destinations/{name}/replay-dead` | operator (audited) |
+//! | `DELETE /api/destinations/{name}/dead` | admin (audited) |
+//! | `GET /api/queues` | viewer |
+//!
+//! Serve the router with `into_make_service_with_connect_info::<SocketAddr>()` (or [`serve`]):
+//! audit records carry the client address, and with no tokens configured only clients seen
+//! to be on loopback are let in.
+
+mod actions;
+mod audit;
+mod auth;
+mod error;
+mod messages;
+mod views;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+use junction_store::Store;
+
+pub use audit::{AuditAction, AuditLog};
+pub use auth::{Caller, Exposure, LOOPBACK_CALLER, Role, Token, check_exposure, validate_tokens};
+pub use error::ApiError;
+pub use messages::{DEFAULT_LIMIT, MAX_LIMIT};
+
+/// Called after every replay so dispatchers look at the outbox at once.
+pub type ReplayHook = Arc<dyn Fn() + Send + Sync>;
+
+/// What the admin handlers share.
+pub struct AdminState<S> {
+    /// The journal and outbox.
+    pub store: S,
+    /// Accepted bearer tokens; empty means open to loopback clients only.
+    pub tokens: Vec<Token>,
+    /// Where views of patient data and outbox changes are recorded.
+    pub audit: AuditLog,
+    /// Wakes the dispatchers after a replay.
+    pub replay_hook: ReplayHook,
+}
+
+impl<S> fmt::Debug for AdminState<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminState")
+            .field("tokens", &self.tokens)
+            .field("audit", &self.audit.path())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The admin API's routes, all under `/api`; merge it with the other HTTP routes.
+pub fn router<S: Store>(state: AdminState<S>) -> Router {
+    Router::new()
+        .route("/api/messages", get(messages::list::<S>))
+        .route("/api/messages/{id}", get(messages::detail::<S>))
+        .route("/api/messages/{id}/raw", get(messages::raw::<S>))
+        .route(
+            "/api/messages/{id}/replay",
+            post(actions::replay_message::<S>),
+        )
+        .route(
+            "/api/destinations/{name}/replay-dead",
+            post(actions::replay_dead::<S>),
+        )
+        .route(
+            "/api/destinations/{name}/dead",
+            delete(actions::purge_dead::<S>),
+        )
+        .route("/api/queues", get(actions::queues::<S>))
+        .with_state(Arc::new(state))
+}
+
+/// Serves `app` on `listener` with client addresses available to handlers, until the
+/// future is dropped or `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

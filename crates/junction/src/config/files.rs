@@ -1,0 +1,116 @@
+//! The local files a config names: TLS PEMs, token files and code tables, read and checked by
+//! `load` (local file I/O only, never the network). Paths are used as written, so relative ones
+//! resolve against the current working directory and errors show them as written.
+
+use std::io;
+use std::path::Path;
+
+use junction_model::CodeTable;
+
+use super::error::{ConfigError, Located};
+
+/// What a PEM file must hold.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Pem {
+    /// One or more certificates.
+    Certificate,
+    /// A private key (PKCS#8, PKCS#1 or SEC1).
+    PrivateKey,
+}
+
+/// Reads a file the config names; on failure records an error at `key`.
+pub(super) fn read(
+    loc: &Located,
+    key: &str,
+    path: &Path,
+    errors: &mut Vec<ConfigError>,
+) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            errors.push(loc.error(
+                key,
+                format!("cannot read {}: {}", show(path), io_reason(&e)),
+            ));
+            None
+        }
+    }
+}
+
+/// Checks a PEM file exists, is readable and holds what it should. The contents are not parsed
+/// further: the TLS library does that at start, and a key's bytes never reach an error message.
+pub(super) fn pem(loc: &Located, key: &str, path: &Path, want: Pem, errors: &mut Vec<ConfigError>) {
+    let Some(text) = read(loc, key, path, errors) else {
+        return;
+    };
+    let ok = match want {
+        Pem::Certificate => text.contains("-----BEGIN CERTIFICATE-----"),
+        Pem::PrivateKey => text
+            .lines()
+            .any(|l| l.starts_with("-----BEGIN ") && l.ends_with("PRIVATE KEY-----")),
+    };
+    if !ok {
+        let what = match want {
+            Pem::Certificate => "a PEM certificate (-----BEGIN CERTIFICATE-----)",
+            Pem::PrivateKey => "a PEM private key (-----BEGIN PRIVATE KEY-----)",
+        };
+        errors.push(loc.error(key, format!("{} does not hold {what}", show(path))));
+    }
+}
+
+/// Checks a secret file is readable and not blank (its contents are never shown).
+pub(super) fn secret(loc: &Located, key: &str, path: &Path, errors: &mut Vec<ConfigError>) {
+    if let Some(text) = read(loc, key, path, errors)
+        && text.trim().is_empty()
+    {
+        errors.push(loc.error(key, format!("{} is empty", show(path))));
+    }
+}
+
+/// Loads a code table; a CSV error is reported against the CSV file and its line.
+pub(super) fn code_table(
+    loc: &Located,
+    key: &str,
+    name: &str,
+    path: &Path,
+    errors: &mut Vec<ConfigError>,
+) -> Option<CodeTable> {
+    let text = read(loc, key, path, errors)?;
+    match CodeTable::from_csv(name, &text, None) {
+        Ok(table) => Some(table),
+        Err(e) => {
+            errors.push(ConfigError {
+                file: path.to_path_buf(),
+                line: e.line,
+                column: usize::from(e.line > 0),
+                key: key.to_owned(),
+                message: e.reason,
+            });
+            None
+        }
+    }
+}
+
+/// Checks that `path`, if it exists, is a directory (a missing one is created at start).
+pub(super) fn dir_if_exists(loc: &Located, key: &str, path: &Path, errors: &mut Vec<ConfigError>) {
+    if path.as_os_str().is_empty() {
+        errors.push(loc.error(key, "empty path"));
+    } else if path.exists() && !path.is_dir() {
+        errors.push(loc.error(key, format!("{} exists and is not a directory", show(path))));
+    }
+}
+
+/// A path as written, quoted.
+pub(super) fn show(path: &Path) -> String {
+    format!("{:?}", path.display().to_string())
+}
+
+fn io_reason(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::IsADirectory => "it is a directory".into(),
+        io::ErrorKind::InvalidData => "not UTF-8 text".into(),
+        _ => e.to_string(),
+    }
+}

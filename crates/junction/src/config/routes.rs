@@ -1,0 +1,93 @@
+//! Route checks: sources and destinations that exist, non-empty globs, known steps, and the
+//! hook through which the router's compiler will check `when` expressions.
+
+use super::components::Route;
+use super::error::join;
+use super::validate::Checker;
+
+/// Transform steps routes may name. None are built in yet; the router will supply them.
+const STEPS: &[&str] = &[];
+
+/// Checks a `when` expression. Accepts anything until the router's expression compiler is wired
+/// in here; it must not do I/O.
+pub fn validate_expression(_expr: &str) -> Result<(), String> {
+    Ok(())
+}
+
+/// Names in file order, each once.
+pub(super) fn names(written: &[(usize, String)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, n) in written {
+        if !out.contains(n) {
+            out.push(n.clone());
+        }
+    }
+    out
+}
+
+/// `(none configured)` or `a, b`.
+fn known(names: &[String]) -> String {
+    if names.is_empty() {
+        "none configured".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+pub(super) fn check(
+    v: &mut Checker<'_>,
+    path: &str,
+    r: &Route,
+    sources: &[String],
+    destinations: &[String],
+) {
+    for (i, s) in r.sources.iter().enumerate() {
+        if !sources.contains(s) {
+            let known = known(sources);
+            v.err(
+                &format!("{path}.sources[{i}]"),
+                format!("unknown source {s:?} (known: {known})"),
+            );
+        }
+    }
+    if r.destinations.is_empty() {
+        v.err(
+            &join(path, "destinations"),
+            "a route needs at least one destination",
+        );
+    }
+    for (i, d) in r.destinations.iter().enumerate() {
+        if !destinations.contains(d) {
+            let known = known(destinations);
+            v.err(
+                &format!("{path}.destinations[{i}]"),
+                format!("unknown destination {d:?} (known: {known})"),
+            );
+        }
+    }
+    for (field, globs) in [("kinds", &r.kinds), ("message_types", &r.message_types)] {
+        for (i, g) in globs.iter().enumerate() {
+            if g.is_empty() || g.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                v.err(
+                    &format!("{path}.{field}[{i}]"),
+                    format!(
+                        "invalid pattern {g:?} (non-empty, no spaces; `*` and `?` are wildcards)"
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(when) = &r.when
+        && let Err(e) = validate_expression(when)
+    {
+        v.err(&join(path, "when"), e);
+    }
+    for (i, step) in r.steps.iter().enumerate() {
+        if !STEPS.contains(&step.as_str()) {
+            v.err(
+                &format!("{path}.steps[{i}]"),
+                format!("unknown step {step:?} (no steps are built in this release)"),
+            );
+        }
+    }
+}
