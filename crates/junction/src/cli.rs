@@ -16,6 +16,12 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the gateway until SIGINT or SIGTERM. Prints one JSON line to stdout when ready.
+    Run {
+        /// The configuration file.
+        #[arg(long, default_value = "config/junction.toml")]
+        config: PathBuf,
+    },
     /// Run an adapter over message files and print the events it makes, as FHIR JSON.
     /// Exits 1 with the decode error if any message cannot be decoded.
     Translate {

@@ -31,9 +31,13 @@ use axum::Router;
 use axum::routing::{delete, get, post};
 use junction_store::Store;
 
+#[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use audit::{AuditAction, AuditLog};
+#[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use auth::{Caller, Exposure, LOOPBACK_CALLER, Role, Token, check_exposure, validate_tokens};
+#[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use error::ApiError;
+#[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use messages::{DEFAULT_LIMIT, MAX_LIMIT};
 
 /// Called after every replay so dispatchers look at the outbox at once.

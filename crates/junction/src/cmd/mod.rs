@@ -2,6 +2,7 @@
 
 mod check;
 mod parse;
+mod run;
 mod translate;
 
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use crate::cli::Command;
 /// Runs one subcommand.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Run { config } => run::run(&config),
         Command::Parse { files } => parse::run(&files),
         Command::Check { config } => check::run(&config),
         Command::Translate {

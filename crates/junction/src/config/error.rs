@@ -92,11 +92,6 @@ impl Located {
         self.entries = entries;
     }
 
-    /// The config file, as given.
-    pub fn file(&self) -> &Path {
-        &self.file
-    }
-
     /// 1-based line and column of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());

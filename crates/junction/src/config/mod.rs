@@ -12,7 +12,6 @@
 //! config file; errors show paths as written.
 
 // Until `junction run` wires the config in, only `check` uses it.
-#![allow(dead_code, unused_imports)]
 
 mod components;
 mod error;
@@ -26,16 +25,20 @@ mod validate;
 
 use std::path::Path;
 
+#[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use components::{
     Breaker, Destination, DestinationKind, FhirHttp, FileSink, HttpSource, Method, MllpSink,
     MllpSource, Retry, Route, Source, SourceKind,
 };
 pub use error::ConfigError;
+#[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use routes::validate_expression;
+#[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use schema::{
     ClientTls, Config, Http, Log, LogFormat, Node, Postgres, Role, Secret, ServerTls, Sqlite,
     Store, StoreBackend, Token,
 };
+#[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use units::{parse_duration, parse_size};
 
 /// Reads and checks the config at `path`. Returns every problem found, sorted by file, line and

@@ -28,6 +28,7 @@ pub struct Config {
     /// `[http]`: admin API, ingest, `/metrics`, `/healthz`, `/readyz`.
     pub http: Http,
     /// `[code_tables]`: table name → CSV path, as written.
+    #[allow(dead_code)] // kept for reporting where each table came from
     pub code_table_paths: BTreeMap<String, PathBuf>,
     /// The code tables, loaded from those CSV files.
     pub code_tables: CodeTables,
@@ -120,6 +121,7 @@ impl Default for Store {
 /// The store backends. `postgres` is accepted by the schema but not built in this release.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[allow(dead_code)] // the postgres variant is read once that store exists (issue 7)
 pub enum StoreBackend {
     /// Embedded SQLite: one node.
     Sqlite(Sqlite),
@@ -151,6 +153,7 @@ fn default_sqlite_path() -> PathBuf {
 /// `[store] type = "postgres"`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)] // read once the postgres store exists (issue 7)
 pub struct Postgres {
     /// Connection URL.
     pub url: String,

@@ -22,6 +22,7 @@ use prometheus::{Encoder, Registry, TextEncoder};
 use serde_json::json;
 
 pub use logging::{LogFormat, init as init_logging};
+#[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use metrics::{DeliveryOutcome, Metrics, RoutingOutcome, StoreMetrics};
 pub use readiness::Readiness;
 

@@ -1,0 +1,320 @@
+//! The running gateway: builds every component from the config and runs them until a signal.
+//!
+//! Start-up order: store (so nothing is accepted before it can be journaled), metrics, adapters
+//! and routes, sinks and dispatchers, the routing pipeline, then the listeners; the ready line
+//! goes to stdout last. Shutdown runs the other way: listeners stop, in-flight work drains.
+
+mod clock;
+mod convert;
+mod ingest;
+mod observer;
+mod pipeline;
+mod retention;
+mod sinks;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use junction_adapters::{Adapter, AdapterOptions, built_in};
+use junction_connectors::fhir_http::FhirHttpSink;
+use junction_connectors::file::FileSink;
+use junction_connectors::http::HttpSourceConfig;
+use junction_connectors::mllp::{MllpSink, MllpSource};
+use junction_router::{Dispatcher, Router, Wakers};
+use junction_store::{SqliteStore, StoreOptions};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::admin::{self, AdminState, AuditLog, Token};
+use crate::config::{Config, DestinationKind, Role as ConfigRole, SourceKind, StoreBackend};
+use crate::telemetry::{self, Metrics, Readiness, RoutingOutcome, TelemetryState};
+use ingest::StoreIngest;
+use observer::MetricsObserver;
+use pipeline::Pipeline;
+use sinks::AnySink;
+
+/// Runs the gateway described by `cfg` until SIGINT or SIGTERM.
+pub async fn run(cfg: Config) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let shutdown = CancellationToken::new();
+    let registry = prometheus::Registry::new();
+    let metrics =
+        Metrics::new(&registry, env!("CARGO_PKG_VERSION")).context("registering metrics")?;
+    let conn_metrics =
+        junction_connectors::Metrics::new(&registry).context("registering metrics")?;
+
+    let store = Arc::new(open_store(&cfg, &metrics)?);
+    let tokens = tokens(&cfg)?;
+    // Refuses to start with an admin API open beyond loopback; warns when it is loopback-only.
+    admin::check_exposure(cfg.http.listen, &tokens).map_err(anyhow::Error::msg)?;
+
+    // Decoding and routing.
+    let mut adapters: HashMap<String, Arc<dyn Adapter>> = HashMap::new();
+    for src in &cfg.sources {
+        let options = AdapterOptions {
+            code_tables: cfg.code_tables.clone(),
+            local_mrn_authority: match &src.kind {
+                SourceKind::Mllp(m) => m.mrn_authority.clone(),
+                SourceKind::Http(_) => None,
+            },
+            ..AdapterOptions::default()
+        };
+        adapters.insert(
+            src.name.clone(),
+            Arc::from(built_in(&src.adapter, options)?),
+        );
+        metrics.add_source(&src.name);
+    }
+    let (specs, known) = convert::routes(&cfg);
+    let router = Router::compile(&specs, &known).map_err(|errs| {
+        anyhow::anyhow!(
+            "routes: {}",
+            errs.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    let wakers = Wakers::new();
+    let pipeline_wake = Arc::new(Notify::new());
+    let mut tasks = JoinSet::new();
+
+    // Destinations.
+    let observer = Arc::new(MetricsObserver(metrics.clone()));
+    for dest in &cfg.destinations {
+        metrics.add_destination(&dest.name);
+        let sink = Arc::new(build_sink(&cfg, dest, &conn_metrics)?);
+        let dispatcher = Dispatcher::new(
+            convert::dispatch(&cfg.node.name, dest),
+            store.clone(),
+            sink,
+            wakers.handle(&dest.name),
+        )
+        .with_observer(observer.clone());
+        let stop = shutdown.child_token();
+        tasks.spawn(async move {
+            dispatcher.run(stop).await;
+        });
+    }
+
+    // The routing pipeline: journaled messages → events → deliveries.
+    let routed_metrics = metrics.clone();
+    let pipeline = Pipeline {
+        store: store.clone(),
+        adapters,
+        router: Arc::new(router),
+        wakers: wakers.clone(),
+        wake: pipeline_wake.clone(),
+        on_routed: Arc::new(move |source: &str, outcome: &'static str| {
+            let outcome = match outcome {
+                "routed" => RoutingOutcome::Routed,
+                "filtered" => RoutingOutcome::Filtered,
+                _ => RoutingOutcome::Failed,
+            };
+            routed_metrics.routed(source, outcome);
+        }),
+    };
+    tasks.spawn(pipeline.run(shutdown.child_token()));
+    tasks.spawn(retention::run(
+        store.clone(),
+        cfg.store.keep_delivered,
+        shutdown.child_token(),
+    ));
+
+    // Listeners.
+    let ingest = Arc::new(StoreIngest::new(store.clone(), pipeline_wake));
+    let readiness = Readiness::new();
+    let mllp_names: Vec<String> = cfg
+        .sources
+        .iter()
+        .filter(|s| matches!(s.kind, SourceKind::Mllp(_)))
+        .map(|s| s.name.clone())
+        .collect();
+    readiness.expected(
+        mllp_names
+            .iter()
+            .cloned()
+            .chain(std::iter::once("http".to_string())),
+    );
+    let mut bound = serde_json::Map::new();
+    for src in &cfg.sources {
+        let SourceKind::Mllp(m) = &src.kind else {
+            continue;
+        };
+        let source = MllpSource::bind(
+            convert::mllp_source(&src.name, m),
+            ingest.clone(),
+            conn_metrics.clone(),
+        )
+        .await
+        .with_context(|| format!("source `{}`: binding {}", src.name, m.listen))?;
+        bound.insert(src.name.clone(), source.local_addr().to_string().into());
+        readiness.set_listener_bound(&src.name);
+        tasks.spawn(source.run(shutdown.child_token()));
+    }
+    let http_sources: Vec<&crate::config::Source> = cfg
+        .sources
+        .iter()
+        .filter(|s| matches!(s.kind, SourceKind::Http(_)))
+        .collect();
+    let max_body = http_sources
+        .iter()
+        .filter_map(|s| match &s.kind {
+            SourceKind::Http(h) => usize::try_from(h.max_body).ok(),
+            SourceKind::Mllp(_) => None,
+        })
+        .max()
+        .unwrap_or(20 << 20);
+    let http_cfg = HttpSourceConfig {
+        max_body,
+        ..HttpSourceConfig::new(http_sources.iter().map(|s| s.name.clone()))
+    };
+    let audit_path = cfg
+        .http
+        .audit_log
+        .clone()
+        .unwrap_or_else(|| "./data/audit.log".into());
+    ensure_parent(&audit_path)?;
+    let audit = AuditLog::open(&audit_path)
+        .with_context(|| format!("opening audit log {}", audit_path.display()))?;
+    let replay_wakers = wakers.clone();
+    let app = junction_connectors::http::router(http_cfg, ingest, conn_metrics.clone())
+        .merge(admin::router(AdminState {
+            store: (*store).clone(),
+            tokens,
+            audit,
+            replay_hook: Arc::new(move || replay_wakers.wake_all()),
+        }))
+        .merge(telemetry::router(TelemetryState {
+            registry,
+            metrics: metrics.clone(),
+            store: (*store).clone(),
+            readiness: readiness.clone(),
+        }));
+    let listener = tokio::net::TcpListener::bind(cfg.http.listen)
+        .await
+        .with_context(|| format!("http: binding {}", cfg.http.listen))?;
+    let http_addr: SocketAddr = listener.local_addr()?;
+    readiness.set_listener_bound("http");
+    let http_shutdown = shutdown.clone();
+    tasks.spawn(async move {
+        if let Err(e) = admin::serve(
+            listener,
+            app,
+            async move { http_shutdown.cancelled().await },
+        )
+        .await
+        {
+            tracing::error!(error = %e, "http server failed");
+        }
+    });
+
+    // Ready: one JSON line on stdout for supervisors and tests.
+    println!(
+        "{}",
+        serde_json::json!({ "event": "ready", "http": http_addr.to_string(), "sources": bound })
+    );
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, http = %http_addr, "junction ready");
+
+    wait_for_signal().await;
+    tracing::info!("shutting down: listeners stop, in-flight deliveries drain");
+    shutdown.cancel();
+    while tasks.join_next().await.is_some() {}
+    Ok(())
+}
+
+fn open_store(cfg: &Config, metrics: &Metrics) -> anyhow::Result<SqliteStore> {
+    let StoreBackend::Sqlite(sqlite) = &cfg.store.backend else {
+        bail!("the postgres store is not built in this release");
+    };
+    ensure_parent(&sqlite.path)?;
+    let options = StoreOptions {
+        dedup_window_ms: i64::try_from(cfg.store.dedup_window.as_millis()).unwrap_or(i64::MAX),
+        observer: metrics.store_observer(),
+        ..StoreOptions::default()
+    };
+    SqliteStore::open(&sqlite.path, options)
+        .with_context(|| format!("opening store {}", sqlite.path.display()))
+}
+
+fn ensure_parent(path: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+fn tokens(cfg: &Config) -> anyhow::Result<Vec<Token>> {
+    cfg.http
+        .tokens
+        .iter()
+        .map(|t| {
+            let secret = t
+                .secret()
+                .with_context(|| format!("token `{}` has no secret", t.name))?;
+            let role = match t.role {
+                ConfigRole::Viewer => admin::Role::Viewer,
+                ConfigRole::Operator => admin::Role::Operator,
+                ConfigRole::Admin => admin::Role::Admin,
+            };
+            Ok(Token::new(
+                t.name.clone(),
+                convert::read_secret(&secret)?,
+                role,
+            ))
+        })
+        .collect()
+}
+
+fn build_sink(
+    cfg: &Config,
+    dest: &crate::config::Destination,
+    metrics: &junction_connectors::Metrics,
+) -> anyhow::Result<AnySink> {
+    let ctx = || format!("destination `{}`", dest.name);
+    Ok(match &dest.kind {
+        DestinationKind::FhirHttp(f) => {
+            let bearer = f
+                .bearer_token()
+                .map(|s| convert::read_secret(&s))
+                .transpose()
+                .with_context(ctx)?;
+            let c = convert::fhir_http(&cfg.node.name, dest, &f.url, f.method, bearer, f.timeout);
+            AnySink::FhirHttp(FhirHttpSink::new(c, metrics.clone()).with_context(ctx)?)
+        }
+        DestinationKind::Mllp(m) => AnySink::Mllp(
+            MllpSink::new(
+                convert::mllp_sink(&m.address, m.timeout, m.tls.as_ref()),
+                metrics.clone(),
+            )
+            .with_context(ctx)?,
+        ),
+        DestinationKind::File(f) => AnySink::File(
+            FileSink::new(convert::file_sink(&f.dir), metrics.clone()).with_context(ctx)?,
+        ),
+    })
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

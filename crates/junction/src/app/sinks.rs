@@ -1,0 +1,42 @@
+//! The destinations' sinks as one closed enum, adapted to the dispatcher's `Sink` trait.
+
+use junction_connectors::OutboundDelivery;
+use junction_connectors::Sink as _;
+use junction_connectors::fhir_http::FhirHttpSink;
+use junction_connectors::file::FileSink;
+use junction_connectors::mllp::MllpSink;
+use junction_router::{SendOutcome, Sink};
+use junction_store::Delivery;
+
+/// Every kind of sink a destination can have.
+pub enum AnySink {
+    /// POST/PUT to a FHIR server.
+    FhirHttp(FhirHttpSink),
+    /// HL7 v2 over MLLP to a local system.
+    Mllp(MllpSink),
+    /// One file per delivery.
+    File(FileSink),
+}
+
+impl Sink for AnySink {
+    async fn send(&self, d: &Delivery) -> SendOutcome {
+        let out = OutboundDelivery {
+            id: d.id.0,
+            destination: d.destination.clone(),
+            payload: d.payload.clone(),
+            message_id: d.message_id.0,
+        };
+        let res = match self {
+            Self::FhirHttp(s) => s.send(&out).await,
+            Self::Mllp(s) => s.send(&out).await,
+            Self::File(s) => s.send(&out).await,
+        };
+        match res {
+            junction_connectors::SendOutcome::Delivered => SendOutcome::Delivered,
+            junction_connectors::SendOutcome::Retry { error, .. } => SendOutcome::Retry { error },
+            junction_connectors::SendOutcome::Permanent { error } => {
+                SendOutcome::Permanent { error }
+            }
+        }
+    }
+}
