@@ -41,6 +41,35 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Send HL7 v2 files to an MLLP listener, one message at a time, and print each ACK.
+    /// Exits 1 if any message is not acknowledged AA/CA.
+    Send {
+        /// Where to send, host:port.
+        #[arg(long, default_value = "127.0.0.1:2575")]
+        to: String,
+        /// Files holding one message or a batch each (a batch is sent message by message).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Replay through a running gateway's admin API: one message's deliveries, or every dead
+    /// delivery of a destination.
+    Replay {
+        /// The gateway's HTTP listener.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        api: String,
+        /// Environment variable holding an operator token (not needed on loopback without tokens).
+        #[arg(long)]
+        token_env: Option<String>,
+        /// Replay every dead delivery of `--destination` instead of one message.
+        #[arg(long, requires = "destination")]
+        dead: bool,
+        /// The destination whose dead deliveries to replay.
+        #[arg(long)]
+        destination: Option<String>,
+        /// The message id to replay.
+        #[arg(required_unless_present = "dead")]
+        id: Option<i64>,
+    },
     /// Parse HL7 v2 files and print every non-empty value by terse path (PID-5[1].1 = …).
     Parse {
         /// Files holding one message or a batch each.

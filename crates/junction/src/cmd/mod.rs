@@ -2,7 +2,9 @@
 
 mod check;
 mod parse;
+mod replay;
 mod run;
+mod send;
 mod translate;
 
 use std::process::ExitCode;
@@ -14,6 +16,19 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run { config } => run::run(&config),
         Command::Parse { files } => parse::run(&files),
+        Command::Send { to, files } => send::run(&to, &files),
+        Command::Replay {
+            api,
+            token_env,
+            dead,
+            destination,
+            id,
+        } => replay::run(
+            &api,
+            token_env.as_deref(),
+            if dead { None } else { id },
+            destination.as_deref(),
+        ),
         Command::Check { config } => check::run(&config),
         Command::Translate {
             adapter,

@@ -1,0 +1,134 @@
+//! `junction run`, `junction send` and `junction replay` together, as an operator uses them:
+//! the real binary on a temp config, talked to over loopback.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn junction() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_junction"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/hl7v2")
+        .join(name)
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `junction run` in `dir` and returns it with its ready line.
+fn start(dir: &Path) -> (Running, serde_json::Value) {
+    let config = r#"
+[store]
+path = "data/junction.db"
+[http]
+listen = "127.0.0.1:0"
+audit_log = "data/audit.log"
+[[sources]]
+name = "pas"
+type = "mllp"
+listen = "127.0.0.1:0"
+adapter = "pas"
+[[destinations]]
+name = "outbox"
+type = "file"
+dir = "data/out"
+[[routes]]
+name = "patients"
+kinds = ["patient.*"]
+destinations = ["outbox"]
+"#;
+    std::fs::write(dir.join("junction.toml"), config).unwrap();
+    let mut child = junction()
+        .args(["run", "--config", "junction.toml"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = BufReader::new(stdout)
+        .lines()
+        .next()
+        .expect("a ready line")
+        .unwrap();
+    let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(ready["event"], "ready");
+    (Running(child), ready)
+}
+
+#[test]
+fn send_then_replay_through_a_running_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_gw, ready) = start(dir.path());
+    let mllp = ready["sources"]["pas"].as_str().unwrap();
+    let http = ready["http"].as_str().unwrap();
+
+    let out = junction()
+        .args(["send", "--to", mllp])
+        .arg(fixture("adt_a01_uk.hl7"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains(": AA PAS1000001"), "{stdout}");
+
+    // A message that does not parse is NAKed, and `send` says so with its exit code.
+    let out = junction()
+        .args(["send", "--to", mllp])
+        .arg(fixture("malformed/no_msh.hl7"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stdout).unwrap().contains(": AE"));
+
+    let out = junction()
+        .args(["replay", "--api", &format!("http://{http}"), "1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.starts_with("200 "), "{stdout}");
+
+    let out = junction()
+        .args(["replay", "--api", &format!("http://{http}"), "999999"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn run_refuses_a_bad_config_with_every_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.toml"), "[[sources]]\nname = \"x\"\ntype = \"mllp\"\nlisten = \"127.0.0.1:0\"\nadapter = \"nope\"\n[[routes]]\nname = \"r\"\ndestinations = [\"nowhere\"]\n").unwrap();
+    let out = junction()
+        .args(["run", "--config", "bad.toml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("bad.toml:"), "{stderr}");
+    assert!(
+        stderr.contains("bad.toml:5:1: sources[0].adapter"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("adapter"), "{stderr}");
+    assert!(
+        stderr.contains("bad.toml:8:17: routes[0].destinations[0]"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nowhere"), "{stderr}");
+}
