@@ -40,6 +40,7 @@ use sinks::AnySink;
 pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let shutdown = CancellationToken::new();
+    let mut tasks = JoinSet::new();
     let registry = prometheus::Registry::new();
     let metrics =
         Metrics::new(&registry, env!("CARGO_PKG_VERSION")).context("registering metrics")?;
@@ -50,6 +51,22 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let tokens = tokens(&cfg)?;
     // Refuses to start with an admin API open beyond loopback; warns when it is loopback-only.
     admin::check_exposure(cfg.http.listen, &tokens).map_err(anyhow::Error::msg)?;
+
+    // In-process simulators of outside services, before anything may deliver to them.
+    if let Some(addr) = cfg.simulators.fhir {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("simulators.fhir: binding {addr}"))?;
+        tracing::info!(%addr, "FHIR server simulator at http://{addr}/fhir");
+        tasks.spawn(async move {
+            if let Err(e) = junction_sim::fhir::FhirServer::new()
+                .serve(listener, "/fhir")
+                .await
+            {
+                tracing::error!(error = %e, "FHIR simulator failed");
+            }
+        });
+    }
 
     // Decoding and routing.
     let mut adapters: HashMap<String, Arc<dyn Adapter>> = HashMap::new();
@@ -80,7 +97,6 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     })?;
     let wakers = Wakers::new();
     let pipeline_wake = Arc::new(Notify::new());
-    let mut tasks = JoinSet::new();
 
     // Destinations.
     let observer = Arc::new(MetricsObserver(metrics.clone()));

@@ -35,8 +35,8 @@ pub use error::ConfigError;
 pub use routes::validate_expression;
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use schema::{
-    ClientTls, Config, Http, Log, LogFormat, Node, Postgres, Role, Secret, ServerTls, Sqlite,
-    Store, StoreBackend, Token,
+    ClientTls, Config, Http, Log, LogFormat, Node, Postgres, Role, Secret, ServerTls, Simulators,
+    Sqlite, Store, StoreBackend, Token,
 };
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use units::{parse_duration, parse_size};

@@ -12,13 +12,14 @@ use super::components::{
     Destination, DestinationCommon, DestinationKind, Route, Source, SourceCommon, SourceKind,
 };
 use super::error::{ConfigError, Located, join};
-use super::schema::{Http, Log, Node, Store, StoreBackend, Token};
+use super::schema::{Http, Log, Node, Simulators, Store, StoreBackend, Token};
 use super::tree::{Value, index_table, read};
 use super::units;
 
 const SECTIONS: &[&str] = &[
     "node",
     "log",
+    "simulators",
     "store",
     "http",
     "code_tables",
@@ -33,6 +34,7 @@ const SECTIONS: &[&str] = &[
 pub(super) struct Draft {
     pub node: Node,
     pub log: Log,
+    pub simulators: Simulators,
     /// `None` if `[store]` failed to read.
     pub store: Option<Store>,
     /// `None` if `[http]` failed to read.
@@ -80,6 +82,9 @@ pub(super) fn parse(loc: &mut Located, text: &str, errors: &mut Vec<ConfigError>
         match name {
             "node" => draft.node = read(loc, "node", value, errors).unwrap_or_default(),
             "log" => draft.log = read(loc, "log", value, errors).unwrap_or_default(),
+            "simulators" => {
+                draft.simulators = read(loc, "simulators", value, errors).unwrap_or_default();
+            }
             "store" => draft.store = store(loc, value, errors),
             "http" => draft.http = http(loc, value, errors),
             "code_tables" => draft.code_tables = code_tables(loc, value, errors),

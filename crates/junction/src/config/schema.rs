@@ -23,6 +23,8 @@ pub struct Config {
     pub node: Node,
     /// `[log]`: log format and level.
     pub log: Log,
+    /// `[simulators]`: in-process simulators to start.
+    pub simulators: Simulators,
     /// `[store]`: journal and outbox storage.
     pub store: Store,
     /// `[http]`: admin API, ingest, `/metrics`, `/healthz`, `/readyz`.
@@ -38,6 +40,16 @@ pub struct Config {
     pub destinations: Vec<Destination>,
     /// `[[routes]]`, in file order.
     pub routes: Vec<Route>,
+}
+
+/// `[simulators]`: simulators of outside services run inside the gateway, for the demo and
+/// tests. Each key is the loopback address to serve on; absent means not started.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Simulators {
+    /// A FHIR R4 server at `http://{fhir}/fhir` (see `junction-sim`).
+    #[serde(default, deserialize_with = "units::opt_socket_addr")]
+    pub fhir: Option<SocketAddr>,
 }
 
 /// `[node]`.

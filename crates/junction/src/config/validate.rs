@@ -73,6 +73,7 @@ pub(super) fn validate(
     Some(Config {
         node: draft.node,
         log: draft.log,
+        simulators: draft.simulators,
         store: draft.store?,
         http: draft.http?,
         code_table_paths: draft.code_tables,
