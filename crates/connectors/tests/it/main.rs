@@ -11,4 +11,3 @@ mod mllp_sink;
 mod mllp_source;
 mod mllp_tls;
 mod support;
-mod tidy;

@@ -11,4 +11,3 @@ mod paused;
 mod resilience;
 mod routing;
 mod support;
-mod tidy;
