@@ -1,5 +1,5 @@
 //! The router's integration tests in one binary (one link): routing, delivery and
-//! resilience scenarios against a real SQLite store, plus the crate's tidy check.
+//! resilience scenarios against a real SQLite store.
 
 #![allow(
     clippy::unwrap_used,
