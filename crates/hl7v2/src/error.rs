@@ -61,6 +61,12 @@ impl ParseError {
         self
     }
 
+    /// Names the segment by position only, for when its name itself is not trustworthy.
+    pub(crate) fn in_segment_at(mut self, index: usize) -> Self {
+        self.segment_index = Some(index);
+        self
+    }
+
     pub(crate) fn in_field(mut self, field: usize) -> Self {
         self.field = Some(field);
         self

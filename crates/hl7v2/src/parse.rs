@@ -141,10 +141,9 @@ pub(crate) fn index(buf: &[u8], start: usize, delims: &Delimiters) -> Result<Ind
                 pos += name_len;
                 continue;
             }
-            let shown = &name[..name.len().min(3)];
-            return Err(
-                ParseError::at(ParseErrorKind::BadSegmentName, pos).in_segment(seg_no, shown)
-            );
+            // The bytes are not shown: a stray CR inside a field makes patient data look like
+            // a segment name, and this reason reaches NAKs and logs.
+            return Err(ParseError::at(ParseErrorKind::BadSegmentName, pos).in_segment_at(seg_no));
         }
         let first_field = idx.fields.len() as u32;
         pos += name_len;

@@ -79,13 +79,12 @@ impl<I: Ingest> MllpSource<I> {
             Some(t) => Some(TlsAcceptor::from(server_config(t)?)),
             None => None,
         };
-        let listener =
-            TcpListener::bind(&config.bind)
-                .await
-                .map_err(|source| ConnectorError::Bind {
-                    addr: config.bind.clone(),
-                    source,
-                })?;
+        let listener = listen(&config.bind, config.max_connections)
+            .await
+            .map_err(|source| ConnectorError::Bind {
+                addr: config.bind.clone(),
+                source,
+            })?;
         Ok(Self {
             listener,
             tls,
@@ -166,4 +165,21 @@ impl<I: Ingest> MllpSource<I> {
         tracker.wait().await;
         info!(source, "MLLP source stopped");
     }
+}
+
+/// Binds with a listen backlog sized for the connection cap (the default of 128 overflows in a
+/// reconnection storm, and senders then stall on SYN retries).
+async fn listen(bind: &str, max_connections: usize) -> std::io::Result<TcpListener> {
+    let addr = tokio::net::lookup_host(bind)
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address"))?;
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(u32::try_from(max_connections.clamp(128, 4096)).unwrap_or(1024))
 }
