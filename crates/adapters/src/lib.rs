@@ -125,10 +125,14 @@
 mod adapter;
 mod error;
 pub mod golden;
+pub mod pacs;
 pub mod pas;
+pub mod prescribing;
 mod registry;
 
 pub use adapter::{Adapter, Inbound};
 pub use error::{DecodeError, DecodeErrorCode};
+pub use pacs::PacsAdapter;
 pub use pas::PasAdapter;
+pub use prescribing::PrescribingAdapter;
 pub use registry::{AdapterOptions, BUILT_IN, UnknownAdapter, built_in};

@@ -4,7 +4,9 @@
 use junction_model::CodeTables;
 
 use crate::adapter::Adapter;
+use crate::pacs::PacsAdapter;
 use crate::pas::PasAdapter;
+use crate::prescribing::PrescribingAdapter;
 
 /// Options shared by the built-in adapters. Plain data: the binary fills it from config.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,7 +24,7 @@ pub struct AdapterOptions {
 }
 
 /// The names [`built_in`] accepts.
-pub const BUILT_IN: &[&str] = &["pas"];
+pub const BUILT_IN: &[&str] = &["pas", "pacs", "prescribing"];
 
 /// A name that is not a built-in adapter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +46,8 @@ pub struct UnknownAdapter {
 pub fn built_in(name: &str, options: AdapterOptions) -> Result<Box<dyn Adapter>, UnknownAdapter> {
     match name {
         "pas" => Ok(Box::new(PasAdapter::new(options))),
+        "pacs" => Ok(Box::new(PacsAdapter::new(options))),
+        "prescribing" => Ok(Box::new(PrescribingAdapter::new(options))),
         other => Err(UnknownAdapter {
             name: other.to_owned(),
         }),
@@ -56,12 +60,12 @@ mod tests {
 
     #[test]
     fn unknown_names_list_the_known_ones() {
-        let err = built_in("pacs", AdapterOptions::default())
+        let err = built_in("dicom-sr", AdapterOptions::default())
             .err()
-            .expect("pacs is not built in yet");
+            .expect("dicom-sr is not built in");
         assert_eq!(
             err.to_string(),
-            "unknown adapter `pacs` (built-in adapters: pas)"
+            "unknown adapter `dicom-sr` (built-in adapters: pas, pacs, prescribing)"
         );
         for name in BUILT_IN {
             assert_eq!(

@@ -133,3 +133,24 @@ fn translate_rejects_an_unknown_adapter() {
             .contains("unknown adapter")
     );
 }
+
+#[test]
+fn translate_with_the_radiology_and_prescribing_adapters() {
+    for (adapter, file, kind) in [
+        ("pacs", "orm_o01_radiology.hl7", "order.placed"),
+        ("prescribing", "rde_o11_pharmacy.hl7", "prescription.issued"),
+    ] {
+        let out = junction()
+            .args(["translate", "--adapter", adapter])
+            .arg(fixture(file))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{adapter}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let events: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(events[0]["kind"], kind, "{adapter}");
+    }
+}

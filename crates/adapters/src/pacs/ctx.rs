@@ -1,0 +1,179 @@
+//! Shared plumbing for the PACS mapping: the per-message context (options, replay-stable ids,
+//! warnings, code tables, dates) and small readers over `junction_hl7v2` values (decoded text
+//! with HL7 nulls treated as absent, components, segment-occurrence paths).
+
+use std::borrow::Cow;
+
+use junction_hl7v2::{Segment, Timestamp, Value};
+use junction_model::{Mapping, Warning, deterministic_id};
+
+use crate::error::DecodeError;
+use crate::registry::AdapterOptions;
+
+/// Namespace for every id this adapter derives.
+pub(crate) const ID_NAMESPACE: &str = "pacs";
+
+/// Per-message state: options, what ids are derived from, and the warnings collected.
+pub(crate) struct Ctx<'a> {
+    pub opts: &'a AdapterOptions,
+    pub source: &'a str,
+    pub msg_id: &'a str,
+    /// The trust that owns order, accession and appointment numbers (MSH-4 of the message).
+    pub facility: Option<String>,
+    pub warnings: Vec<Warning>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(opts: &'a AdapterOptions, source: &'a str, msg_id: &'a str) -> Self {
+        Self {
+            opts,
+            source,
+            msg_id,
+            facility: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A replay-stable id for the `kind` resource (and `key` within kind) of this message.
+    pub fn id(&self, kind: &str, key: &str) -> String {
+        deterministic_id(ID_NAMESPACE, &[self.source, self.msg_id, kind, key])
+    }
+
+    /// The `urn:uuid:` reference form of an id.
+    pub fn urn(id: &str) -> String {
+        format!("urn:uuid:{id}")
+    }
+
+    /// Records a data-quality warning. `message` must not contain patient data.
+    pub fn warn(&mut self, code: &str, path: impl Into<String>, message: impl Into<String>) {
+        self.warnings.push(Warning::new(code, path, message));
+    }
+
+    /// An exact entry of a configured code table.
+    pub fn table_entry(&self, table: &str, code: &str) -> Option<&'a Mapping> {
+        self.opts.code_tables.get(table)?.entries.get(code)
+    }
+
+    /// The default mapping of a configured code table, if it has one.
+    pub fn table_default(&self, table: &str) -> Option<&'a Mapping> {
+        self.opts.code_tables.get(table)?.default.as_ref()
+    }
+
+    /// An optional date/time as a FHIR dateTime: absent → `None`; unparseable → `None` and a
+    /// `field-unparseable` warning.
+    pub fn optional_dt(&mut self, v: Option<Value<'_>>, path: &str, what: &str) -> Option<String> {
+        let raw = ts_text(v)?;
+        match Timestamp::parse(&raw) {
+            Ok(ts) => Some(ts.to_fhir_datetime()),
+            Err(_) => {
+                self.warn(
+                    "field-unparseable",
+                    path,
+                    format!("{what} is not a valid HL7 date/time; left out"),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// A date/time the event depends on: absent → `None`; unparseable → a `bad-value` error.
+pub(crate) fn required_dt(
+    v: Option<Value<'_>>,
+    path: &str,
+    what: &str,
+) -> Result<Option<String>, DecodeError> {
+    let Some(raw) = ts_text(v) else {
+        return Ok(None);
+    };
+    match Timestamp::parse(&raw) {
+        Ok(ts) => Ok(Some(ts.to_fhir_datetime())),
+        Err(_) => Err(DecodeError::bad_value(
+            path,
+            format!("{what} is not an HL7 date/time (YYYYMMDD[HHMM[SS]][+ZZZZ])"),
+        )),
+    }
+}
+
+/// Decoded text of a value; `None` when absent, empty or the HL7 null `""`.
+pub(crate) fn text<'m>(v: Option<Value<'m>>) -> Option<Cow<'m, str>> {
+    let v = v?;
+    if v.is_empty() || v.is_null() {
+        return None;
+    }
+    let t: Cow<'m, str> = match v.text() {
+        Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
+        Cow::Owned(t) if t.trim().len() == t.len() => Cow::Owned(t),
+        Cow::Owned(t) => Cow::Owned(t.trim().to_owned()),
+    };
+    (!t.is_empty()).then_some(t)
+}
+
+/// Text of component `c` (first subcomponent) of a repetition or field.
+pub(crate) fn comp<'m>(v: Value<'m>, c: usize) -> Option<Cow<'m, str>> {
+    text(v.component(c).and_then(|x| x.subcomponent(1)))
+}
+
+/// Text of subcomponent `s` of component `c`.
+pub(crate) fn sub<'m>(v: Value<'m>, c: usize, s: usize) -> Option<Cow<'m, str>> {
+    text(v.component(c).and_then(|x| x.subcomponent(s)))
+}
+
+/// The first repetition of field `f`.
+pub(crate) fn rep1<'m>(seg: &Segment<'m>, f: usize) -> Option<Value<'m>> {
+    seg.field(f)?.repetition(1)
+}
+
+/// Text of component `c` of field `f` (first repetition) of a segment.
+pub(crate) fn field_comp<'m>(seg: &Segment<'m>, f: usize, c: usize) -> Option<Cow<'m, str>> {
+    comp(rep1(seg, f)?, c)
+}
+
+/// Text of field `f`'s first component (simple ID/IS/ST fields).
+pub(crate) fn field1<'m>(seg: &Segment<'m>, f: usize) -> Option<Cow<'m, str>> {
+    field_comp(seg, f, 1)
+}
+
+/// The non-empty repetitions of a field.
+pub(crate) fn reps<'m>(seg: &Segment<'m>, f: usize) -> impl Iterator<Item = Value<'m>> {
+    seg.field(f)
+        .into_iter()
+        .flat_map(|v| v.children())
+        .filter(|v| !v.is_empty() && !v.is_null())
+}
+
+/// The TS text of a field (TS.1 when the sender used components).
+pub(crate) fn ts_text(v: Option<Value<'_>>) -> Option<Cow<'_, str>> {
+    text(v?.repetition(1)?.component(1))
+}
+
+/// A terse path naming segment occurrence `n` (1-based): `OBR-4` for the first, `OBR[2]-4`
+/// after.
+pub(crate) fn path(seg: &str, n: usize, field: usize) -> String {
+    if n <= 1 {
+        format!("{seg}-{field}")
+    } else {
+        format!("{seg}[{n}]-{field}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use junction_hl7v2::Message;
+
+    #[test]
+    fn readers_and_paths() {
+        let msg =
+            Message::parse(b"MSH|^~\\&|A|B|C|D|20260101||ORM^O01|1|P|2.4\rOBR|1|\"\"| x |a&b^c\r")
+                .unwrap();
+        let obr = msg.segment("OBR", 1).unwrap();
+        assert_eq!(field1(&obr, 2), None, "HL7 null is absent");
+        assert_eq!(field1(&obr, 3).as_deref(), Some("x"));
+        assert_eq!(sub(rep1(&obr, 4).unwrap(), 1, 2).as_deref(), Some("b"));
+        assert_eq!(path("OBX", 1, 5), "OBX-5");
+        assert_eq!(path("OBX", 3, 5), "OBX[3]-5");
+        let err = required_dt(obr.field(3), "OBR-3", "x").unwrap_err();
+        assert_eq!(err.hl7_error_code(), 102);
+    }
+}
