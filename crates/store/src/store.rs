@@ -100,6 +100,10 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Returns every delivery leased by `worker` to pending, for a worker starting again after
+    /// a crash (worker names are unique per node and destination); returns how many.
+    fn release_leases(&self, worker: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// Deletes every dead delivery of `destination` (with its history); returns how many.
     fn purge_dead(&self, destination: &str)
     -> impl Future<Output = Result<u64, StoreError>> + Send;

@@ -56,6 +56,7 @@ scenarios!(
     journal::reopen_keeps_everything,
     journal::prune_keeps_unfinished,
     outbox::lease_expiry,
+    outbox::release_leases,
     outbox::stale_owner,
     outbox::ordering_per_key,
     outbox::depths_replay_purge,

@@ -176,6 +176,17 @@ impl<S: Store, K: Sink> Dispatcher<S, K> {
         // The earliest retry this loop scheduled: wake then rather than at the next poll.
         let mut next_due: Option<i64> = None;
         self.ctx.observer.breaker(&dest, breaker.state());
+        // Leases this worker held before a crash were cut off mid-send: take them back now
+        // rather than waiting for them to expire.
+        match self.ctx.store.release_leases(&self.config.worker).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(destination = %dest, released = n, "released leases from before a restart")
+            }
+            Err(e) => {
+                tracing::warn!(destination = %dest, error = %e, "could not release old leases")
+            }
+        }
 
         while !shutdown.is_cancelled() {
             let now = clock.now_ms();

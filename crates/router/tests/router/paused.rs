@@ -94,6 +94,11 @@ impl Store for PausedStore {
         held(async move { s.replay_dead(&d, now).await }).await
     }
 
+    async fn release_leases(&self, worker: &str) -> Result<u64, StoreError> {
+        let (s, w) = (self.0.clone(), worker.to_owned());
+        held(async move { s.release_leases(&w).await }).await
+    }
+
     async fn purge_dead(&self, destination: &str) -> Result<u64, StoreError> {
         let (s, d) = (self.0.clone(), destination.to_owned());
         held(async move { s.purge_dead(&d).await }).await

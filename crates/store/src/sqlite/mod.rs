@@ -217,6 +217,14 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn release_leases(&self, worker: &str) -> Result<u64, StoreError> {
+        let worker = worker.to_owned();
+        self.inner
+            .writer
+            .call(move |conn| outbox::release_leases(conn, &worker))
+            .await
+    }
+
     async fn purge_dead(&self, destination: &str) -> Result<u64, StoreError> {
         let destination = destination.to_owned();
         self.inner

@@ -186,3 +186,14 @@ pub(crate) fn purge_dead(conn: &Connection, destination: &str) -> Result<u64, St
     )?;
     Ok(n as u64)
 }
+
+/// Hands back every lease `worker` holds, as a restarted worker does for the leases its
+/// previous life took: those sends were cut off, so the deliveries are due again now.
+pub(crate) fn release_leases(conn: &Connection, worker: &str) -> Result<u64, StoreError> {
+    let n = conn.execute(
+        "UPDATE deliveries SET state = 'pending', lease_until = NULL, lease_owner = NULL
+         WHERE state = 'leased' AND lease_owner = ?1",
+        [worker],
+    )?;
+    Ok(n as u64)
+}

@@ -10,6 +10,30 @@ fn ids(ds: &[junction_store::Delivery]) -> Vec<DeliveryId> {
 }
 
 /// A lease hides a delivery until it expires; then another worker gets it.
+/// A worker restarting after a crash takes back its own leases at once; others' stay held.
+pub async fn release_leases<H: Harness>(h: H) {
+    let store = h.open().await;
+    ingest(&store, T0, &[("fhir", None), ("fhir", None)]).await;
+    let mine = store
+        .lease("fhir", 1, T0, 60_000, "node-a/fhir")
+        .await
+        .unwrap();
+    let theirs = store
+        .lease("fhir", 1, T0, 60_000, "node-b/fhir")
+        .await
+        .unwrap();
+    assert_eq!((mine.len(), theirs.len()), (1, 1));
+    assert_eq!(store.release_leases("node-a/fhir").await.unwrap(), 1);
+    // Leasable again straight away, long before the lease would have expired; node-b's is not.
+    let again = store
+        .lease("fhir", 5, T0 + 1, 60_000, "node-a/fhir")
+        .await
+        .unwrap();
+    assert_eq!(ids(&again), ids(&mine));
+    assert_eq!(store.release_leases("node-a/fhir").await.unwrap(), 1);
+    assert_eq!(store.release_leases("nobody").await.unwrap(), 0);
+}
+
 pub async fn lease_expiry<H: Harness>(h: H) {
     let store = h.open().await;
     let msg = ingest(&store, T0, &[("fhir", None)]).await;
