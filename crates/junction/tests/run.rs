@@ -27,6 +27,8 @@ impl Drop for Running {
 /// Starts `junction run` in `dir` and returns it with its ready line.
 fn start(dir: &Path) -> (Running, serde_json::Value) {
     let config = r#"
+[simulators]
+fhir = "127.0.0.1:0"
 [store]
 path = "data/junction.db"
 [http]
@@ -131,4 +133,25 @@ fn run_refuses_a_bad_config_with_every_error() {
         "{stderr}"
     );
     assert!(stderr.contains("nowhere"), "{stderr}");
+}
+
+#[test]
+fn sigterm_stops_everything_including_the_simulators() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut gw, _ready) = start(dir.path());
+    let pid = gw.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut child = std::mem::replace(&mut gw.0, junction().arg("--version").spawn().unwrap());
+    std::thread::spawn(move || tx.send(child.wait()).unwrap());
+    let status = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("junction did not stop within 20 s of SIGTERM");
+    assert!(status.unwrap().success());
 }

@@ -58,12 +58,16 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("simulators.fhir: binding {addr}"))?;
         tracing::info!(%addr, "FHIR server simulator at http://{addr}/fhir");
+        let stop = shutdown.child_token();
+        let sim = junction_sim::fhir::FhirServer::new();
         tasks.spawn(async move {
-            if let Err(e) = junction_sim::fhir::FhirServer::new()
-                .serve(listener, "/fhir")
-                .await
-            {
-                tracing::error!(error = %e, "FHIR simulator failed");
+            tokio::select! {
+                res = sim.serve(listener, "/fhir") => {
+                    if let Err(e) = res {
+                        tracing::error!(error = %e, "FHIR simulator failed");
+                    }
+                }
+                () = stop.cancelled() => {}
             }
         });
     }
