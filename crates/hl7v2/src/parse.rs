@@ -113,11 +113,14 @@ pub(crate) fn index(buf: &[u8], start: usize, delims: &Delimiters) -> Result<Ind
         return Err(ParseError::at(ParseErrorKind::TooLarge, 0));
     }
     let table = class_table(delims);
-    // A rough guess that avoids most reallocation: one separator every 6 bytes.
+    // A rough guess that avoids most reallocation for ordinary messages (one separator every
+    // 6 bytes), capped so a multi-megabyte report (mostly one base64 value) does not reserve
+    // megabytes of index it will never use.
+    let guess = (buf.len() / 6).min(16 * 1024);
     let mut idx = Index {
-        seps: Vec::with_capacity(buf.len() / 6 + 16),
-        fields: Vec::with_capacity(buf.len() / 12 + 8),
-        segments: Vec::with_capacity(buf.len() / 64 + 4),
+        seps: Vec::with_capacity(guess + 16),
+        fields: Vec::with_capacity(guess / 2 + 8),
+        segments: Vec::with_capacity(guess / 10 + 4),
     };
     let mut pos = start;
     loop {
