@@ -1,5 +1,12 @@
 //! End-to-end test kit: starts the real `junction` binary on a config in a temp dir, waits for
 //! the ready line it prints, and talks to it over loopback with a real MLLP client.
 
+pub mod adt;
+pub mod config;
+pub mod fhir_server;
 pub mod gateway;
+pub mod http;
 pub mod mllp;
+pub mod nhs;
+pub mod raw_mllp;
+pub mod wait;
