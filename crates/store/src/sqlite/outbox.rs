@@ -20,12 +20,11 @@ pub(crate) fn lease(
     let until = now.saturating_add(lease_ms.max(0));
     let limit = i64::try_from(max).unwrap_or(i64::MAX);
     // A delivery is due when pending and its time has come, or when its lease has run out.
-    // It is blocked while a lower id with the same key is pending or leased.
+    // It is blocked while a lower id with the same key is pending or leased. Ids first, from
+    // the partial indexes over open deliveries; payloads (kilobytes each) only for the winners.
     let mut select = conn.prepare_cached(
-        "SELECT d.id, d.message_id, d.event_id, d.ordering_key, d.payload, d.attempts,
-                d.state, d.lease_owner
-         FROM deliveries d
-         WHERE d.destination = ?1
+        "SELECT d.id FROM deliveries d
+         WHERE d.destination = ?1 AND d.state IN ('pending', 'leased')
            AND ((d.state = 'pending' AND d.next_attempt_at <= ?2)
                 OR (d.state = 'leased' AND d.lease_until <= ?2))
            AND (d.ordering_key IS NULL OR NOT EXISTS (
@@ -35,25 +34,33 @@ pub(crate) fn lease(
          ORDER BY d.id
          LIMIT ?3",
     )?;
-    let rows = select
-        .query_map(params![destination, now, limit], |r| {
+    let ids = select
+        .query_map(params![destination, now, limit], |r| r.get::<_, i64>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut fetch = conn.prepare_cached(
+        "SELECT message_id, event_id, ordering_key, payload, attempts, state, lease_owner
+         FROM deliveries WHERE id = ?1",
+    )?;
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        rows.push(fetch.query_row([id], |r| {
             Ok((
                 Delivery {
-                    id: DeliveryId(r.get(0)?),
-                    message_id: MessageId(r.get(1)?),
-                    event_id: r.get(2)?,
+                    id: DeliveryId(id),
+                    message_id: MessageId(r.get(0)?),
+                    event_id: r.get(1)?,
                     destination: destination.to_owned(),
-                    ordering_key: r.get(3)?,
-                    payload: r.get(4)?,
-                    attempts: r.get(5)?,
+                    ordering_key: r.get(2)?,
+                    payload: r.get(3)?,
+                    attempts: r.get(4)?,
                     lease_until: until,
                     lease_owner: worker.to_owned(),
                 },
-                r.get::<_, String>(6)?,
-                r.get::<_, Option<String>>(7)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+        })?);
+    }
     let mut update = conn.prepare_cached(
         "UPDATE deliveries SET state = 'leased', lease_until = ?2, lease_owner = ?3 WHERE id = ?1",
     )?;

@@ -11,7 +11,16 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::StoreError;
 
 /// Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
+
+/// Partial indexes over the open (pending or leased) deliveries only, so leasing reads a
+/// handful of index entries however many delivered rows a destination has behind it.
+const V2: &str = "
+CREATE INDEX deliveries_open ON deliveries (destination, id)
+    WHERE state IN ('pending', 'leased');
+CREATE INDEX deliveries_open_key ON deliveries (destination, ordering_key, id)
+    WHERE state IN ('pending', 'leased') AND ordering_key IS NOT NULL;
+";
 
 const V1: &str = "
 CREATE TABLE messages (
