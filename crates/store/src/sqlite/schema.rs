@@ -101,6 +101,8 @@ pub(crate) fn open_writer(
 ) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(busy_timeout)?;
+    // Every statement the writer runs stays prepared (rusqlite's default cache holds 16).
+    conn.set_prepared_statement_cache_capacity(128);
     // Must precede the first CREATE TABLE; a no-op on an existing database.
     conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;

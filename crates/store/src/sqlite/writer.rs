@@ -218,18 +218,23 @@ fn commit_batch(
     }
 }
 
-/// Runs every task between `BEGIN IMMEDIATE` and `COMMIT`, each in its own savepoint.
+/// Runs every task between `BEGIN IMMEDIATE` and `COMMIT`, each in its own savepoint. The
+/// fixed statements are prepared once and cached: re-parsing them cost a tenth of the writer.
 fn run_batch(conn: &Connection, batch: &mut [Box<dyn Task>]) -> Result<(), StoreError> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let run = |sql: &str| -> Result<(), StoreError> {
+        conn.prepare_cached(sql)?.execute([])?;
+        Ok(())
+    };
+    run("BEGIN IMMEDIATE")?;
     let res = (|| -> Result<(), StoreError> {
         for task in batch.iter_mut() {
-            conn.execute_batch("SAVEPOINT request")?;
+            run("SAVEPOINT request")?;
             if !task.run(conn) {
-                conn.execute_batch("ROLLBACK TO request")?;
+                run("ROLLBACK TO request")?;
             }
-            conn.execute_batch("RELEASE request")?;
+            run("RELEASE request")?;
         }
-        conn.execute_batch("COMMIT")?;
+        run("COMMIT")?;
         Ok(())
     })();
     if res.is_err() && !conn.is_autocommit() {
