@@ -128,6 +128,7 @@ pub mod golden;
 pub mod pacs;
 pub mod pas;
 pub mod prescribing;
+mod read;
 mod registry;
 
 pub use adapter::{Adapter, Inbound};

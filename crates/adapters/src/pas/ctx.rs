@@ -2,12 +2,12 @@
 //! warnings) and small readers over `junction_hl7v2` values (decoded text, HL7 nulls,
 //! subcomponents, timestamps).
 
-use std::borrow::Cow;
-
 use junction_hl7v2::{Segment, Timestamp, Value};
 use junction_model::{Mapping, Warning, deterministic_id};
 
 use crate::registry::AdapterOptions;
+
+pub(crate) use crate::read::{comp, field_comp, field1, text, ts_text};
 
 /// Namespace for every id this adapter derives.
 pub(crate) const ID_NAMESPACE: &str = "pas";
@@ -78,38 +78,6 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Decoded text of a value; `None` when absent, empty or the HL7 null `""`.
-pub(crate) fn text<'m>(v: Option<Value<'m>>) -> Option<Cow<'m, str>> {
-    let v = v?;
-    if v.is_empty() || v.is_null() {
-        return None;
-    }
-    let t = v.text();
-    let trimmed = t.trim();
-    if trimmed.is_empty() {
-        None
-    } else if trimmed.len() == t.len() {
-        Some(t)
-    } else {
-        Some(Cow::Owned(trimmed.to_owned()))
-    }
-}
-
-/// Text of component `c` (first subcomponent) of a repetition or field.
-pub(crate) fn comp<'m>(v: Value<'m>, c: usize) -> Option<Cow<'m, str>> {
-    text(v.component(c).and_then(|x| x.subcomponent(1)))
-}
-
-/// Text of component `c` of field `f` (first repetition) of a segment.
-pub(crate) fn field_comp<'m>(seg: &Segment<'m>, f: usize, c: usize) -> Option<Cow<'m, str>> {
-    comp(seg.field(f)?.repetition(1)?, c)
-}
-
-/// Whole text of field `f`'s first component (used for simple IS/ID/ST fields).
-pub(crate) fn field1<'m>(seg: &Segment<'m>, f: usize) -> Option<Cow<'m, str>> {
-    field_comp(seg, f, 1)
-}
-
 /// The non-empty repetitions of a field.
 pub(crate) fn reps<'m>(seg: &Segment<'m>, f: usize) -> impl Iterator<Item = (usize, Value<'m>)> {
     seg.field(f)
@@ -117,13 +85,6 @@ pub(crate) fn reps<'m>(seg: &Segment<'m>, f: usize) -> impl Iterator<Item = (usi
         .flat_map(|v| v.children().enumerate())
         .filter(|(_, v)| !v.is_empty() && !v.is_null())
         .map(|(i, v)| (i + 1, v))
-}
-
-/// The TS text of a field (TS.1, the time, when the sender used TS components).
-pub(crate) fn ts_text(v: Option<Value<'_>>) -> Option<Cow<'_, str>> {
-    let v = v?;
-    let v = v.repetition(1)?;
-    text(v.component(1))
 }
 
 /// `Dr Peter HARGREAVES`-style display for an XCN/XPN-like value: prefix, given, family.

@@ -1,12 +1,12 @@
 //! Shared plumbing for the prescribing mapping: the per-message context (options, id
 //! derivation, warnings, code tables) and small readers over `junction_hl7v2` values.
 
-use std::borrow::Cow;
-
-use junction_hl7v2::{Segment, Timestamp, Value};
+use junction_hl7v2::{Timestamp, Value};
 use junction_model::{Mapping, Warning, deterministic_id};
 
 use crate::registry::AdapterOptions;
+
+pub(crate) use crate::read::{comp, field_comp, field1, rep1, text};
 
 /// Namespace for every id this adapter derives.
 pub(crate) const ID_NAMESPACE: &str = "prescribing";
@@ -66,43 +66,6 @@ impl<'a> Ctx<'a> {
             }
         }
     }
-}
-
-/// Decoded text of a value; `None` when absent, empty or the HL7 null `""`.
-pub(crate) fn text<'m>(v: Option<Value<'m>>) -> Option<Cow<'m, str>> {
-    let v = v?;
-    if v.is_empty() || v.is_null() {
-        return None;
-    }
-    let t = v.text();
-    let trimmed = t.trim();
-    if trimmed.is_empty() {
-        None
-    } else if trimmed.len() == t.len() {
-        Some(t)
-    } else {
-        Some(Cow::Owned(trimmed.to_owned()))
-    }
-}
-
-/// Text of component `c` (first subcomponent) of a repetition or field.
-pub(crate) fn comp<'m>(v: Value<'m>, c: usize) -> Option<Cow<'m, str>> {
-    text(v.component(c).and_then(|x| x.subcomponent(1)))
-}
-
-/// The first repetition of field `f`.
-pub(crate) fn rep1<'m>(seg: &Segment<'m>, f: usize) -> Option<Value<'m>> {
-    seg.field(f)?.repetition(1)
-}
-
-/// Text of component `c` of field `f` (first repetition) of a segment.
-pub(crate) fn field_comp<'m>(seg: &Segment<'m>, f: usize, c: usize) -> Option<Cow<'m, str>> {
-    comp(rep1(seg, f)?, c)
-}
-
-/// Text of field `f`'s first component (simple ID/ST/NM fields).
-pub(crate) fn field1<'m>(seg: &Segment<'m>, f: usize) -> Option<Cow<'m, str>> {
-    field_comp(seg, f, 1)
 }
 
 /// A FHIR decimal from text such as `"32"` or `"2.5"`; `None` when it is not a plain number.
