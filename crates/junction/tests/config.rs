@@ -136,7 +136,7 @@ const CASES: &[Case] = &[
         files: &[],
         errors: &[(
             "junction.toml:4:1: sources[0].adapter",
-            "unknown adapter \"lims\" (built in: pas)",
+            "unknown adapter \"lims\" (built in: pas, pacs, prescribing)",
         )],
     },
     Case {
