@@ -49,7 +49,6 @@ use junction_model::{Bundle, Event, EventKind, Warning, deterministic_id};
 
 use crate::adapter::{Adapter, Inbound};
 use crate::error::{DecodeError, DecodeErrorCode};
-use crate::pas::PasAdapter;
 use crate::registry::AdapterOptions;
 use ctx::{Ctx, ID_NAMESPACE, ts_text};
 use groups::groups;
@@ -58,17 +57,13 @@ use groups::groups;
 #[derive(Debug, Clone, Default)]
 pub struct PacsAdapter {
     options: AdapterOptions,
-    pas: PasAdapter,
 }
 
 impl PacsAdapter {
     /// An adapter with these options (code tables `procedure`, `sex` and `ethnic` are used
     /// when present).
     pub fn new(options: AdapterOptions) -> Self {
-        Self {
-            pas: PasAdapter::new(options.clone()),
-            options,
-        }
+        Self { options }
     }
 }
 
@@ -109,7 +104,7 @@ impl Adapter for PacsAdapter {
                 "message control id is empty; ids derived from the correlation id",
             );
         }
-        let person = patient::map(&self.pas, &msg, inbound, msg_id)?;
+        let person = patient::map(&self.options, &msg, inbound.source, msg_id)?;
         ctx.warnings.extend(person.warnings);
         let patient_id = person.patient.id.clone().unwrap_or_default();
         let subject = Reference::to(Ctx::urn(&patient_id));

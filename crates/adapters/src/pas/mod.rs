@@ -20,19 +20,19 @@
 //! PV1-45 on A03 present but not a date (PV1-44 missing on A01, too). Everything else that is
 //! wrong becomes an [`Event::warnings`] entry and the event still flows.
 
-mod ctx;
+pub(crate) mod ctx;
 mod demographics;
 mod encounter;
 mod header;
 mod identifiers;
 mod locations;
 mod merge;
-mod patient;
+pub(crate) mod patient;
 mod practitioners;
 mod triggers;
 
 use junction_hl7v2::{Message, Segment, Timestamp};
-use junction_model::fhir::{Reference, Resource};
+use junction_model::fhir::{Patient, Reference, Resource};
 use junction_model::{Bundle, Event, deterministic_id};
 
 use crate::adapter::{Adapter, Inbound};
@@ -123,37 +123,16 @@ impl Adapter for PasAdapter {
                 "PID segment is required for this event",
             ));
         };
-        let verification = verification_status(&mut ctx, &pid, segs.zu1.as_ref());
-        let ids = read_ids(&mut ctx, &pid, 3, "PID-3", verification);
-        if ids.identifiers.is_empty() {
-            return Err(DecodeError::missing_field(
-                "PID-3",
-                "patient identifier list holds no identifier; cannot identify the patient",
-            ));
-        }
-        let patient_key = ids.patient_key();
-        if patient_key.is_none() {
-            ctx.warn(
-                "patient-key-missing",
-                "PID-3",
-                "no valid NHS number and no MRN with an assigning authority; no patient key",
-            );
-        }
-        let account = pid
-            .field(18)
-            .and_then(|f| f.repetition(1))
-            .and_then(Cx::read);
-        let patient_id = ctx.id("Patient", "");
-        let patient_ref = Ctx::urn(&patient_id);
         let psegs = PatientSegments {
             pid,
             pd1: segs.pd1,
             nk1: segs.nk1,
         };
-        let mut patient = patient::patient(&mut ctx, &psegs, ids, patient_id);
-        if let Some(cx) = account {
-            patient.identifier.push(local_identifier(&ctx, cx, false));
-        }
+        let MappedPatient {
+            mut patient,
+            key: patient_key,
+        } = map_patient(&mut ctx, &psegs, segs.zu1.as_ref())?;
+        let patient_ref = Ctx::urn(patient.id.as_deref().unwrap_or_default());
         if trigger.is_merge() {
             let Some(mrg) = segs.mrg else {
                 return Err(DecodeError::missing_segment(
@@ -210,6 +189,50 @@ impl Adapter for PasAdapter {
         event.warnings = ctx.warnings;
         Ok(vec![event])
     }
+}
+
+/// A message's patient as the PAS adapter maps it, for every HL7 v2 adapter.
+pub(crate) struct MappedPatient {
+    /// The Patient resource (id derived from the context's message id).
+    pub patient: Patient,
+    /// The ordering key: `nhs:…` or `mrn:…`.
+    pub key: Option<String>,
+}
+
+/// PID-3 (with the NHS number's verification status from PID-32 or ZU1), the Patient resource
+/// and the patient key; PID-18 joins the identifiers as the account number. Warnings go to `ctx`.
+pub(crate) fn map_patient(
+    ctx: &mut Ctx<'_>,
+    segs: &PatientSegments<'_>,
+    zu1: Option<&Segment<'_>>,
+) -> Result<MappedPatient, DecodeError> {
+    let pid = &segs.pid;
+    let verification = verification_status(ctx, pid, zu1);
+    let ids = read_ids(ctx, pid, 3, "PID-3", verification);
+    if ids.identifiers.is_empty() {
+        return Err(DecodeError::missing_field(
+            "PID-3",
+            "patient identifier list holds no identifier; cannot identify the patient",
+        ));
+    }
+    let key = ids.patient_key();
+    if key.is_none() {
+        ctx.warn(
+            "patient-key-missing",
+            "PID-3",
+            "no valid NHS number and no MRN with an assigning authority; no patient key",
+        );
+    }
+    let account = pid
+        .field(18)
+        .and_then(|f| f.repetition(1))
+        .and_then(Cx::read);
+    let patient_id = ctx.id("Patient", "");
+    let mut patient = patient::patient(ctx, segs, ids, patient_id);
+    if let Some(cx) = account {
+        patient.identifier.push(local_identifier(ctx, cx, false));
+    }
+    Ok(MappedPatient { patient, key })
 }
 
 /// MSH-9 → a supported trigger (MSH-9.2, or EVN-1 for old senders that leave it out).
