@@ -124,6 +124,7 @@
 
 mod adapter;
 mod error;
+pub mod fhir;
 pub mod golden;
 pub mod pacs;
 pub mod pas;
@@ -133,6 +134,7 @@ mod registry;
 
 pub use adapter::{Adapter, Inbound};
 pub use error::{DecodeError, DecodeErrorCode};
+pub use fhir::FhirAdapter;
 pub use pacs::PacsAdapter;
 pub use pas::PasAdapter;
 pub use prescribing::PrescribingAdapter;

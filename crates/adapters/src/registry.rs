@@ -4,6 +4,7 @@
 use junction_model::CodeTables;
 
 use crate::adapter::Adapter;
+use crate::fhir::FhirAdapter;
 use crate::pacs::PacsAdapter;
 use crate::pas::PasAdapter;
 use crate::prescribing::PrescribingAdapter;
@@ -24,7 +25,7 @@ pub struct AdapterOptions {
 }
 
 /// The names [`built_in`] accepts.
-pub const BUILT_IN: &[&str] = &["pas", "pacs", "prescribing"];
+pub const BUILT_IN: &[&str] = &["pas", "pacs", "prescribing", "fhir"];
 
 /// A name that is not a built-in adapter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,6 +49,7 @@ pub fn built_in(name: &str, options: AdapterOptions) -> Result<Box<dyn Adapter>,
         "pas" => Ok(Box::new(PasAdapter::new(options))),
         "pacs" => Ok(Box::new(PacsAdapter::new(options))),
         "prescribing" => Ok(Box::new(PrescribingAdapter::new(options))),
+        "fhir" => Ok(Box::new(FhirAdapter)),
         other => Err(UnknownAdapter {
             name: other.to_owned(),
         }),
@@ -65,7 +67,7 @@ mod tests {
             .expect("dicom-sr is not built in");
         assert_eq!(
             err.to_string(),
-            "unknown adapter `dicom-sr` (built-in adapters: pas, pacs, prescribing)"
+            "unknown adapter `dicom-sr` (built-in adapters: pas, pacs, prescribing, fhir)"
         );
         for name in BUILT_IN {
             assert_eq!(

@@ -66,7 +66,7 @@ fn default_config_is_the_embedded_one() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "config OK: 2 sources, 2 destinations, 1 routes\n"
+        "config OK: 3 sources, 2 destinations, 1 routes\n"
     );
 }
 
@@ -136,7 +136,7 @@ const CASES: &[Case] = &[
         files: &[],
         errors: &[(
             "junction.toml:4:1: sources[0].adapter",
-            "unknown adapter \"lims\" (built in: pas, pacs, prescribing)",
+            "unknown adapter \"lims\" (built in: pas, pacs, prescribing, fhir)",
         )],
     },
     Case {

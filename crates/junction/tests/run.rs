@@ -39,6 +39,10 @@ name = "pas"
 type = "mllp"
 listen = "127.0.0.1:0"
 adapter = "pas"
+[[sources]]
+name = "fhir-in"
+type = "http"
+adapter = "fhir"
 [[destinations]]
 name = "outbox"
 type = "file"
@@ -154,4 +158,43 @@ fn sigterm_stops_everything_including_the_simulators() {
         .recv_timeout(std::time::Duration::from_secs(20))
         .expect("junction did not stop within 20 s of SIGTERM");
     assert!(status.unwrap().success());
+}
+
+#[test]
+fn fhir_json_posted_to_an_http_source_is_routed() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let (_gw, ready) = start(dir.path());
+    let http = ready["http"].as_str().unwrap();
+    let body = r#"{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018"}]}"#;
+    let mut conn = std::net::TcpStream::connect(http).unwrap();
+    write!(
+        conn,
+        "POST /ingest/fhir-in HTTP/1.1\r\nHost: {http}\r\nContent-Type: application/fhir+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 202"), "{response}");
+    // The delivery lands in the outbox directory; wait for it with a deadline.
+    let out = dir.path().join("data/out");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let files: Vec<_> = std::fs::read_dir(&out)
+            .map(|d| d.flatten().collect())
+            .unwrap_or_default();
+        if let Some(f) = files.first() {
+            let event: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(f.path()).unwrap()).unwrap();
+            assert_eq!(event["kind"], "patient.updated");
+            assert_eq!(event["patient_key"], "nhs:9990000018");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no delivery within 20 s"
+        );
+        std::thread::yield_now();
+    }
 }
