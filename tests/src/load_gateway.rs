@@ -130,18 +130,22 @@ impl Running {
 
     /// SIGTERM, then waits up to `limit` for a graceful exit before SIGKILL.
     pub fn stop(mut self, limit: Duration) -> Result<(), String> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.pid.to_string()])
-            .status();
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(5));
+        let pid = self.pid.to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        // Wait for the exit itself (a signal), not by polling on a timer.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let mut child = std::mem::replace(
+            &mut self.child,
+            Command::new("true").spawn().map_err(|e| e.to_string())?,
+        );
+        std::thread::spawn(move || {
+            let _ = tx.send(child.wait());
+        });
+        if rx.recv_timeout(limit).is_ok() {
+            return Ok(());
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        let _ = rx.recv();
         Err(format!("no graceful exit within {limit:?}: killed"))
     }
 
