@@ -57,6 +57,7 @@ scenarios!(
     journal::prune_keeps_unfinished,
     outbox::lease_expiry,
     outbox::release_leases,
+    outbox::payloads_read_back,
     outbox::stale_owner,
     outbox::ordering_per_key,
     outbox::depths_replay_purge,

@@ -38,8 +38,12 @@ pub(crate) fn lease(
         .query_map(params![destination, now, limit], |r| r.get::<_, i64>(0))?
         .collect::<Result<Vec<_>, _>>()?;
     let mut fetch = conn.prepare_cached(
-        "SELECT message_id, event_id, ordering_key, payload, attempts, state, lease_owner
-         FROM deliveries WHERE id = ?1",
+        "SELECT d.message_id, d.event_id, d.ordering_key,
+                CASE WHEN d.payload_from_event THEN (SELECT e.json FROM events e
+                    WHERE e.message_id = d.message_id AND e.event_id = d.event_id LIMIT 1)
+                    ELSE d.payload END,
+                d.attempts, d.state, d.lease_owner
+         FROM deliveries d WHERE d.id = ?1",
     )?;
     let mut rows = Vec::with_capacity(ids.len());
     for id in ids {

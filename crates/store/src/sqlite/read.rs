@@ -214,9 +214,13 @@ pub(crate) fn get_message(
         .collect::<Result<Vec<_>, _>>()?;
     let mut deliveries = conn
         .prepare_cached(
-            "SELECT id, event_id, destination, ordering_key, payload, state, attempts,
-                    next_attempt_at, lease_until, lease_owner, last_error
-             FROM deliveries WHERE message_id = ?1 ORDER BY id",
+            "SELECT d.id, d.event_id, d.destination, d.ordering_key,
+                    CASE WHEN d.payload_from_event THEN (SELECT e.json FROM events e
+                    WHERE e.message_id = d.message_id AND e.event_id = d.event_id LIMIT 1)
+                    ELSE d.payload END,
+                    d.state, d.attempts, d.next_attempt_at, d.lease_until, d.lease_owner,
+                    d.last_error
+             FROM deliveries d WHERE d.message_id = ?1 ORDER BY d.id",
         )?
         .query_map([id.0], delivery_detail)?
         .collect::<Result<Vec<_>, _>>()?;

@@ -11,7 +11,13 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::StoreError;
 
 /// Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
+
+/// A delivery whose payload is its event's JSON (the usual case) stores no copy of it: the
+/// flag says to read `events.json`, halving what each routed message writes.
+const V3: &str = "
+ALTER TABLE deliveries ADD COLUMN payload_from_event INTEGER NOT NULL DEFAULT 0;
+";
 
 /// Partial indexes over the open (pending or leased) deliveries only, so leasing reads a
 /// handful of index entries however many delivered rows a destination has behind it.

@@ -109,16 +109,22 @@ pub(crate) fn route(
             insert_events(conn, id, events)?;
             let mut stmt = conn.prepare_cached(
                 "INSERT INTO deliveries (message_id, event_id, destination, ordering_key, payload,
-                                         state, next_attempt_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6)",
+                                         payload_from_event, state, next_attempt_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7)",
             )?;
             for d in deliveries {
+                // The event's JSON is stored once, in `events`; a delivery of it refers to it.
+                let same = events
+                    .iter()
+                    .any(|e| e.id == d.event_id && e.json == d.payload);
+                let payload = if same { "" } else { d.payload.as_str() };
                 stmt.execute(params![
                     id.0,
                     d.event_id,
                     d.destination,
                     d.ordering_key,
-                    d.payload,
+                    payload,
+                    same,
                     now
                 ])?;
             }

@@ -63,7 +63,13 @@ pub fn routed(deliveries: &[(&str, Option<&str>)]) -> RouteOutcome {
             event_id: format!("e{n}"),
             destination: (*dest).to_owned(),
             ordering_key: key.map(str::to_owned),
-            payload: format!("{{\"payload\":{n}}}"),
+            // Even deliveries carry their event's JSON (stored once), odd ones a payload of
+            // their own, so both ways of storing a payload are exercised.
+            payload: if n % 2 == 0 {
+                format!("{{\"n\":{n}}}")
+            } else {
+                format!("{{\"payload\":{n}}}")
+            },
         })
         .collect();
     RouteOutcome::Routed { events, deliveries }

@@ -1,15 +1,42 @@
 //! Outbox scenarios: leases and their expiry, stale owners, per-key ordering, queue depths,
 //! replay and purge of dead deliveries.
 
-use junction_store::{DeliveryId, DeliveryState, Outcome, Store, StoreError};
+use junction_store::{DeliveryId, DeliveryState, Outcome, RouteOutcome, Store, StoreError};
 
-use super::{Harness, T0, ingest};
+use super::{Harness, T0, ingest, routed};
 
 fn ids(ds: &[junction_store::Delivery]) -> Vec<DeliveryId> {
     ds.iter().map(|d| d.id).collect()
 }
 
 /// A lease hides a delivery until it expires; then another worker gets it.
+/// Payloads come back as routed, whether a delivery shares its event's JSON or has its own.
+pub async fn payloads_read_back<H: Harness>(h: H) {
+    let store = h.open().await;
+    let msg = ingest(
+        &store,
+        T0,
+        &[("fhir", None), ("fhir", None), ("fhir", None)],
+    )
+    .await;
+    let expected: Vec<String> = match routed(&[("fhir", None), ("fhir", None), ("fhir", None)]) {
+        RouteOutcome::Routed { deliveries, .. } => {
+            deliveries.into_iter().map(|d| d.payload).collect()
+        }
+        _ => unreachable!(),
+    };
+    let leased = store.lease("fhir", 5, T0, 100, "w1").await.unwrap();
+    let got: Vec<String> = leased.iter().map(|d| d.payload.clone()).collect();
+    assert_eq!(got, expected);
+    let detail = store.get_message(msg).await.unwrap().unwrap();
+    let shown: Vec<String> = detail
+        .deliveries
+        .iter()
+        .map(|d| d.payload.clone())
+        .collect();
+    assert_eq!(shown, expected);
+}
+
 /// A worker restarting after a crash takes back its own leases at once; others' stay held.
 pub async fn release_leases<H: Harness>(h: H) {
     let store = h.open().await;
