@@ -18,6 +18,19 @@ pub(crate) fn message_header(
     trigger: Trigger,
     focus: Reference,
 ) -> MessageHeader {
+    v2_message_header(id, msh, trigger.code(), Some(trigger.display()), focus)
+}
+
+/// The MessageHeader of any HL7 v2 message, shared by the HL7 v2 adapters: the v2-0003 event
+/// `code` (with its `display`), source and destination from MSH-3/4 and MSH-5/6, the sending
+/// facility as the sender organisation, and the `focus` resource.
+pub(crate) fn v2_message_header(
+    id: String,
+    msh: &Header<'_>,
+    code: &str,
+    display: Option<&str>,
+    focus: Reference,
+) -> MessageHeader {
     let app = msh.sending_application();
     let facility = msh.sending_facility();
     let dest_app = msh.receiving_application();
@@ -27,8 +40,8 @@ pub(crate) fn message_header(
         meta: Some(uk_core::profile_meta(systems::profile::MESSAGE_HEADER)),
         event: Some(MessageEvent::Coding(Coding::new(
             CS_V2_EVENT_TYPE,
-            trigger.code(),
-            Some(trigger.display()),
+            code,
+            display,
         ))),
         source: Some(MessageSource {
             name: app.as_deref().map(str::to_owned),

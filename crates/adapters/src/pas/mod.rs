@@ -23,7 +23,7 @@
 pub(crate) mod ctx;
 mod demographics;
 mod encounter;
-mod header;
+pub(crate) mod header;
 mod identifiers;
 mod locations;
 mod merge;
