@@ -2,15 +2,15 @@
 //! logical Practitioner references by identifier, and EI order/accession/appointment numbers →
 //! identifiers typed with v2-0203 (`PLAC`, `FILL`, `ACSN`) under the trust's namespace.
 //!
-//! The practitioner identifier carries the code as sent, without a register system: the
-//! PAS adapter's `practitioners::practitioner_identifier` (C/G-code → GMC/GMP number) is
-//! private to `pas`, and is the one to call once it is visible to the crate.
+//! The practitioner identifier is read as the PAS adapter reads it (C/G-code → GMC/GMP number,
+//! anything else kept as a local code).
 
 use junction_hl7v2::Value;
 use junction_model::fhir::{CodeableConcept, Coding, Identifier, Reference};
 use junction_model::uk_core::systems;
 
 use super::ctx::{Ctx, comp, sub};
+use crate::pas::practitioners::practitioner_identifier;
 
 /// XCN (id, family, given, …, prefix in XCN.6) → a Practitioner reference by identifier.
 pub(crate) fn xcn_reference(v: Value<'_>) -> Option<Reference> {
@@ -41,13 +41,7 @@ fn person(
         return None;
     }
     let reference = match code {
-        Some(code) => Reference::by_identifier(
-            "Practitioner",
-            Identifier {
-                value: Some(code.into_owned()),
-                ..Default::default()
-            },
-        ),
+        Some(code) => Reference::by_identifier("Practitioner", practitioner_identifier(&code)),
         None => Reference {
             type_: Some("Practitioner".into()),
             ..Default::default()

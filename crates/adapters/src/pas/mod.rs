@@ -28,7 +28,7 @@ mod identifiers;
 mod locations;
 mod merge;
 pub(crate) mod patient;
-mod practitioners;
+pub(crate) mod practitioners;
 mod triggers;
 
 use junction_hl7v2::{Message, Segment, Timestamp};
