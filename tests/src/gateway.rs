@@ -25,7 +25,48 @@ pub fn binary() -> PathBuf {
         "{} is missing: run `cargo test --workspace` (it builds the binary)",
         bin.display()
     );
+    // `cargo test -p junction-e2e` alone does not rebuild the binary: refuse to test a stale one.
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+    let newest = newest_source(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates"),
+        false,
+    );
+    if let (Some(built), Some(newest)) = (built, newest) {
+        assert!(
+            built >= newest,
+            "{} is older than the sources: run `cargo test --workspace` or `cargo build -p junction`",
+            bin.display()
+        );
+    }
     bin
+}
+
+/// The newest modification time of a `.rs` file in a `src` directory under `dir` (the files the
+/// binary is built from; tests, benches and manifests can change without a relink).
+fn newest_source(dir: &Path, in_src: bool) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let time = if path.is_dir() {
+            if name == "target"
+                || name.starts_with('.')
+                || name == "fuzz"
+                || name == "tests"
+                || name == "benches"
+            {
+                continue;
+            }
+            newest_source(&path, in_src || name == "src")
+        } else if in_src && name.ends_with(".rs") {
+            entry.metadata().and_then(|m| m.modified()).ok()
+        } else {
+            None
+        };
+        newest = newest.max(time);
+    }
+    newest
 }
 
 /// A running gateway process.
