@@ -40,6 +40,7 @@ use sinks::AnySink;
 pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let shutdown = CancellationToken::new();
+    let signal = shutdown_signal();
     let mut tasks = JoinSet::new();
     let registry = prometheus::Registry::new();
     let metrics =
@@ -239,7 +240,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     );
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, http = %http_addr, "junction ready");
 
-    wait_for_signal().await;
+    signal.await;
     tracing::info!("shutting down: listeners stop, in-flight deliveries drain");
     shutdown.cancel();
     while tasks.join_next().await.is_some() {}
@@ -318,23 +319,35 @@ fn build_sink(
     })
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
+/// SIGINT and SIGTERM, listened for from the moment this is made: make it before announcing
+/// readiness, or a signal sent right after the ready line would kill the process outright.
+#[cfg(unix)]
+fn shutdown_signal() -> impl Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate()).ok();
+    let int = signal(SignalKind::interrupt()).ok();
+    async move {
+        match (term, int) {
+            (Some(mut term), Some(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
                 }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+            }
+            (Some(mut one), None) | (None, Some(mut one)) => {
+                one.recv().await;
+            }
+            (None, None) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+}
+
+/// Ctrl-C where there are no Unix signals.
+#[cfg(not(unix))]
+fn shutdown_signal() -> impl Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
