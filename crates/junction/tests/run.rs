@@ -181,8 +181,13 @@ fn fhir_json_posted_to_an_http_source_is_routed() {
     let out = dir.path().join("data/out");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
+        // Only finished deliveries: the sink writes a dot-file first, then renames it.
         let files: Vec<_> = std::fs::read_dir(&out)
-            .map(|d| d.flatten().collect())
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("delivery-"))
+                    .collect()
+            })
             .unwrap_or_default();
         if let Some(f) = files.first() {
             let event: serde_json::Value =
