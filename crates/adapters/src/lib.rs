@@ -123,6 +123,7 @@
 //! ```
 
 mod adapter;
+mod ctx;
 mod error;
 pub mod fhir;
 pub mod golden;

@@ -57,7 +57,7 @@ pub(crate) fn appointment(
         ));
     }
     let end = rep1(&sch, 11).and_then(|v| v.component(5));
-    appt.end = ctx.optional_dt(end, "SCH-11.5", "appointment end");
+    appt.end = ctx.datetime(end, "SCH-11.5", "appointment end");
     appt.minutes_duration = duration(&sch, 9, 10).or_else(|| ais.and_then(|a| duration(&a, 7, 8)));
     appt.reason_code = rep1(&sch, 7).and_then(concept).into_iter().collect();
     appt.appointment_type = rep1(&sch, 8).and_then(concept);

@@ -3,79 +3,15 @@
 //! with HL7 nulls treated as absent, components, segment-occurrence paths).
 
 use junction_hl7v2::{Segment, Timestamp, Value};
-use junction_model::{Mapping, Warning, deterministic_id};
 
 use crate::error::DecodeError;
-use crate::registry::AdapterOptions;
 
 pub(crate) use crate::read::{comp, field1, rep1, sub, text, ts_text};
 
+pub(crate) use crate::ctx::Ctx;
+
 /// Namespace for every id this adapter derives.
 pub(crate) const ID_NAMESPACE: &str = "pacs";
-
-/// Per-message state: options, what ids are derived from, and the warnings collected.
-pub(crate) struct Ctx<'a> {
-    pub opts: &'a AdapterOptions,
-    pub source: &'a str,
-    pub msg_id: &'a str,
-    /// The trust that owns order, accession and appointment numbers (MSH-4 of the message).
-    pub facility: Option<String>,
-    pub warnings: Vec<Warning>,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(opts: &'a AdapterOptions, source: &'a str, msg_id: &'a str) -> Self {
-        Self {
-            opts,
-            source,
-            msg_id,
-            facility: None,
-            warnings: Vec::new(),
-        }
-    }
-
-    /// A replay-stable id for the `kind` resource (and `key` within kind) of this message.
-    pub fn id(&self, kind: &str, key: &str) -> String {
-        deterministic_id(ID_NAMESPACE, &[self.source, self.msg_id, kind, key])
-    }
-
-    /// The `urn:uuid:` reference form of an id.
-    pub fn urn(id: &str) -> String {
-        format!("urn:uuid:{id}")
-    }
-
-    /// Records a data-quality warning. `message` must not contain patient data.
-    pub fn warn(&mut self, code: &str, path: impl Into<String>, message: impl Into<String>) {
-        self.warnings.push(Warning::new(code, path, message));
-    }
-
-    /// An exact entry of a configured code table.
-    pub fn table_entry(&self, table: &str, code: &str) -> Option<&'a Mapping> {
-        self.opts.code_tables.get(table)?.entries.get(code)
-    }
-
-    /// The default mapping of a configured code table, if it has one.
-    pub fn table_default(&self, table: &str) -> Option<&'a Mapping> {
-        self.opts.code_tables.get(table)?.default.as_ref()
-    }
-
-    /// An optional date/time as a FHIR dateTime: absent → `None`; unparseable → `None` and a
-    /// `field-unparseable` warning.
-    pub fn optional_dt(&mut self, v: Option<Value<'_>>, path: &str, what: &str) -> Option<String> {
-        let raw = ts_text(v)?;
-        match Timestamp::parse(&raw) {
-            Ok(ts) => Some(ts.to_fhir_datetime()),
-            Err(_) => {
-                self.warn(
-                    "field-unparseable",
-                    path,
-                    format!("{what} is not a valid HL7 date/time; left out"),
-                );
-                None
-            }
-        }
-    }
-}
 
 /// A date/time the event depends on: absent → `None`; unparseable → a `bad-value` error.
 pub(crate) fn required_dt(

@@ -95,7 +95,7 @@ impl Adapter for PacsAdapter {
         let (family, code, trigger) = message_type(&msg)?;
         let control_id = msh.control_id();
         let msg_id = control_id.as_deref().unwrap_or(inbound.correlation_id);
-        let mut ctx = Ctx::new(&self.options, inbound.source, msg_id);
+        let mut ctx = Ctx::new(ID_NAMESPACE, &self.options, inbound.source, msg_id);
         ctx.facility = msh.sending_facility().map(|f| f.into_owned());
         if control_id.is_none() {
             ctx.warn(

@@ -102,12 +102,12 @@ pub(crate) fn service_request(
         ),
     ];
     for (v, at) in occurrence {
-        if let Some(dt) = ctx.optional_dt(v, &at, "requested date/time") {
+        if let Some(dt) = ctx.datetime(v, &at, "requested date/time") {
             sr.occurrence = Some(Occurrence::DateTime(dt));
             break;
         }
     }
-    sr.authored_on = ctx.optional_dt(o.field(9), &path("ORC", orc.n, 9), "order date/time");
+    sr.authored_on = ctx.datetime(o.field(9), &path("ORC", orc.n, 9), "order date/time");
     sr.requester = rep1(o, 12)
         .and_then(xcn_reference)
         .or_else(|| rep1(b, 16).and_then(xcn_reference));

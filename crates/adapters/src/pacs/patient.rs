@@ -31,7 +31,7 @@ pub(crate) fn map(
             "PID segment is required to identify the patient",
         ));
     };
-    let mut ctx = Ctx::new(opts, source, msg_id);
+    let mut ctx = Ctx::new(crate::pas::ctx::ID_NAMESPACE, opts, source, msg_id);
     let segs = PatientSegments {
         pid,
         pd1: msg.segment("PD1", 1),

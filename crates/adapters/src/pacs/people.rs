@@ -127,7 +127,7 @@ mod tests {
         let r = ndl_reference(obr.field(2).unwrap()).unwrap();
         assert_eq!(r.display.as_deref(), Some("Dr Helen FARROW"));
         let opts = AdapterOptions::default();
-        let mut ctx = Ctx::new(&opts, "s", "m");
+        let mut ctx = Ctx::new(crate::pacs::ctx::ID_NAMESPACE, &opts, "s", "m");
         ctx.facility = Some("RXX".into());
         let id = number(&ctx, obr.field(3).unwrap(), Number::Placer).unwrap();
         assert_eq!(

@@ -74,7 +74,7 @@ pub(crate) fn report(
         code: rep1(b, 4).and_then(|v| codes::procedure(ctx, v, &path("OBR", obr.n, 4))),
         subject: Some(subject.clone()),
         effective: effective.clone().map(Effective::DateTime),
-        issued: ctx.optional_dt(b.field(22), &path("OBR", obr.n, 22), "report date/time"),
+        issued: ctx.datetime(b.field(22), &path("OBR", obr.n, 22), "report date/time"),
         performer: interpreter.clone(),
         results_interpreter: interpreter,
         ..Default::default()
@@ -181,7 +181,7 @@ fn observation(
             _ => "final",
         });
     let effective = ctx
-        .optional_dt(
+        .datetime(
             s.field(14),
             &path("OBX", obx.n, 14),
             "observation date/time",

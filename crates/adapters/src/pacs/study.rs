@@ -106,7 +106,7 @@ pub(crate) fn imaging_study(
     study.identifier.extend(input.accession);
     study.modality = modality(ctx, g).into_iter().collect();
     if let Some(obr) = g.obr {
-        study.started = ctx.optional_dt(obr.seg.field(7), &path("OBR", obr.n, 7), "exam date/time");
+        study.started = ctx.datetime(obr.seg.field(7), &path("OBR", obr.n, 7), "exam date/time");
         study.interpreter = rep1(&obr.seg, 32)
             .and_then(ndl_reference)
             .into_iter()

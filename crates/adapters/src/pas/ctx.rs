@@ -2,81 +2,14 @@
 //! warnings) and small readers over `junction_hl7v2` values (decoded text, HL7 nulls,
 //! subcomponents, timestamps).
 
-use junction_hl7v2::{Segment, Timestamp, Value};
-use junction_model::{Mapping, Warning, deterministic_id};
-
-use crate::registry::AdapterOptions;
+use junction_hl7v2::{Segment, Value};
 
 pub(crate) use crate::read::{comp, field_comp, field1, text, ts_text};
 
+pub(crate) use crate::ctx::Ctx;
+
 /// Namespace for every id this adapter derives.
 pub(crate) const ID_NAMESPACE: &str = "pas";
-
-/// Per-message state: options, what ids are derived from, and the warnings collected.
-pub(crate) struct Ctx<'a> {
-    pub opts: &'a AdapterOptions,
-    source: &'a str,
-    msg_id: &'a str,
-    pub warnings: Vec<Warning>,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(opts: &'a AdapterOptions, source: &'a str, msg_id: &'a str) -> Self {
-        Self {
-            opts,
-            source,
-            msg_id,
-            warnings: Vec::new(),
-        }
-    }
-
-    /// A replay-stable id for the `kind` resource (and `key` within kind) of this message.
-    pub fn id(&self, kind: &str, key: &str) -> String {
-        deterministic_id(ID_NAMESPACE, &[self.source, self.msg_id, kind, key])
-    }
-
-    /// The `urn:uuid:` reference form of [`Ctx::id`].
-    pub fn urn(id: &str) -> String {
-        format!("urn:uuid:{id}")
-    }
-
-    /// Records a data-quality warning. `message` must not contain patient data.
-    pub fn warn(&mut self, code: &str, path: impl Into<String>, message: impl Into<String>) {
-        self.warnings.push(Warning::new(code, path, message));
-    }
-
-    /// A local code looked up in a configured table: an exact entry only (defaults are
-    /// applied by [`Ctx::table_default`] after national codes have been tried).
-    pub fn table_entry(&self, table: &str, code: &str) -> Option<&'a Mapping> {
-        self.opts.code_tables.get(table)?.entries.get(code)
-    }
-
-    /// The default mapping of a configured table, if it has one.
-    pub fn table_default(&self, table: &str) -> Option<&'a Mapping> {
-        self.opts.code_tables.get(table)?.default.as_ref()
-    }
-
-    /// Parses an optional timestamp: absent → `None`; unparseable → `None` and a warning.
-    pub fn optional_ts(
-        &mut self,
-        v: Option<Value<'_>>,
-        path: &str,
-        what: &str,
-    ) -> Option<Timestamp> {
-        let raw = ts_text(v)?;
-        match Timestamp::parse(&raw) {
-            Ok(ts) => Some(ts),
-            Err(_) => {
-                self.warn(
-                    "field-unparseable",
-                    path,
-                    format!("{what} is not a valid HL7 date/time; left out"),
-                );
-                None
-            }
-        }
-    }
-}
 
 /// The non-empty repetitions of a field.
 pub(crate) fn reps<'m>(seg: &Segment<'m>, f: usize) -> impl Iterator<Item = (usize, Value<'m>)> {

@@ -273,7 +273,7 @@ mod tests {
     fn gender_mapping() {
         use AdministrativeGender::*;
         let opts = AdapterOptions::default();
-        let mut ctx = Ctx::new(&opts, "s", "m");
+        let mut ctx = Ctx::new(crate::pas::ctx::ID_NAMESPACE, &opts, "s", "m");
         assert_eq!(gender(&mut ctx, "2", "PID-8"), Some(Female));
         assert_eq!(gender(&mut ctx, "F", "PID-8"), Some(Female));
         assert_eq!(gender(&mut ctx, "9", "PID-8"), Some(Other));
@@ -287,7 +287,7 @@ mod tests {
             [("F", Mapping::code("2")), ("W", Mapping::code("female"))],
             Some(Mapping::code("0")),
         ));
-        let mut ctx = Ctx::new(&opts, "s", "m");
+        let mut ctx = Ctx::new(crate::pas::ctx::ID_NAMESPACE, &opts, "s", "m");
         assert_eq!(gender(&mut ctx, "W", "PID-8"), Some(Female));
         assert_eq!(
             gender(&mut ctx, "1", "PID-8"),
@@ -310,7 +310,7 @@ mod tests {
             [("WBRI", Mapping::code("A"))],
             None,
         ));
-        let mut ctx = Ctx::new(&opts, "s", "m");
+        let mut ctx = Ctx::new(crate::pas::ctx::ID_NAMESPACE, &opts, "s", "m");
         assert_eq!(ethnic(&mut ctx, "WBRI", "PID-22").unwrap().code(), "A");
         assert_eq!(ethnic(&mut ctx, "H", "PID-22").unwrap().code(), "H");
         assert!(ethnic(&mut ctx, "XXXX", "PID-22").is_none());

@@ -235,7 +235,7 @@ mod tests {
         let msg = Message::parse(&bytes).unwrap();
         let seg = msg.segment("PID", 1).unwrap();
         let opts = AdapterOptions::default();
-        let mut ctx = Ctx::new(&opts, "s", "m");
+        let mut ctx = Ctx::new(crate::pas::ctx::ID_NAMESPACE, &opts, "s", "m");
         let ids = read_ids(
             &mut ctx,
             &seg,
@@ -266,7 +266,7 @@ mod tests {
             local_mrn_authority: Some("rxx".into()),
             ..Default::default()
         };
-        let mut ctx = Ctx::new(&opts, "s", "m");
+        let mut ctx = Ctx::new(crate::pas::ctx::ID_NAMESPACE, &opts, "s", "m");
         let ids = read_ids(&mut ctx, &seg, 3, "PID-3", None);
         assert!(ids.nhs.is_none());
         assert_eq!(ids.patient_key().as_deref(), Some("mrn:RXX:K1"));
@@ -289,7 +289,7 @@ mod tests {
         let msg = Message::parse(&bytes).unwrap();
         let seg = msg.segment("PID", 1).unwrap();
         let opts = AdapterOptions::default();
-        let mut ctx = Ctx::new(&opts, "s", "m");
+        let mut ctx = Ctx::new(crate::pas::ctx::ID_NAMESPACE, &opts, "s", "m");
         assert_eq!(
             verification_status(&mut ctx, &seg, None),
             Some(VerificationStatus::TraceRequired)

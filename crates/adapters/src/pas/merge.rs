@@ -70,7 +70,7 @@ MRG|9992319488^^^NHS^NH~K1^^^RXX^MR~K2^^^RXX^MR~9992319480^^^NHS^NH||ACC1^^^RXX^
         let msg = Message::parse(bytes).unwrap();
         let mrg = msg.segment("MRG", 1).unwrap();
         let opts = AdapterOptions::default();
-        let mut ctx = Ctx::new(&opts, "s", "m");
+        let mut ctx = Ctx::new(crate::pas::ctx::ID_NAMESPACE, &opts, "s", "m");
         let mut patient = Patient {
             identifier: vec![Identifier::new("https://fhir.rxx.nhs.uk/Id/mrn", "K2")],
             ..Default::default()

@@ -109,7 +109,7 @@ impl Adapter for PasAdapter {
         let trigger = trigger(&msg, segs.evn.as_ref())?;
         let control_id = msh.control_id();
         let msg_id = control_id.as_deref().unwrap_or(inbound.correlation_id);
-        let mut ctx = Ctx::new(&self.options, inbound.source, msg_id);
+        let mut ctx = Ctx::new(ID_NAMESPACE, &self.options, inbound.source, msg_id);
         if control_id.is_none() {
             ctx.warn(
                 "field-missing",

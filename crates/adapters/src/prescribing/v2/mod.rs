@@ -38,7 +38,12 @@ pub(crate) fn decode(
     let msg_id = control_id
         .clone()
         .unwrap_or_else(|| inbound.correlation_id.to_owned());
-    let mut ctx = Ctx::new(opts, inbound.source, msg_id);
+    let mut ctx = Ctx::new(
+        crate::prescribing::ctx::ID_NAMESPACE,
+        opts,
+        inbound.source,
+        msg_id,
+    );
     if control_id.is_none() {
         ctx.warn(
             "field-missing",

@@ -65,7 +65,12 @@ pub(crate) fn decode(
         .message_id
         .clone()
         .unwrap_or_else(|| inbound.correlation_id.to_owned());
-    let mut ctx = Ctx::new(opts, inbound.source, msg_id);
+    let mut ctx = Ctx::new(
+        crate::prescribing::ctx::ID_NAMESPACE,
+        opts,
+        inbound.source,
+        msg_id,
+    );
     let patient = patient(&c, &base)?;
     let rx = if kind == EventKind::PrescriptionIssued {
         "/pertinentInformation1/pertinentPrescription"
