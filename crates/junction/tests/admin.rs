@@ -223,7 +223,7 @@ async fn seed_one(store: &SqliteStore, i: i64, source: &str, ty: &str, patient: 
         event_id: "e1".into(),
         destination: d.into(),
         ordering_key: Some(patient.into()),
-        payload: format!(r#"{{"patient":"{patient}"}}"#),
+        payload: Some(format!(r#"{{"patient":"{patient}"}}"#)),
     });
     let outcome = RouteOutcome::Routed {
         events: vec![event],

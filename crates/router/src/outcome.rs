@@ -13,8 +13,8 @@ pub const NO_EVENTS: &str = "adapter produced no events";
 
 /// The store outcome for `events` (the ones given to [`Router::route`]) and their `routing`.
 ///
-/// Every event is stored; each (event, destination) becomes one delivery whose payload is the
-/// event JSON and whose ordering key is the event's patient key. When no event goes anywhere
+/// Every event is stored; each (event, destination) becomes one delivery of the event's JSON
+/// (referred to, not copied) and whose ordering key is the event's patient key. When no event goes anywhere
 /// the message is filtered with the distinct reasons joined by `; `.
 pub fn route_outcome(routing: &Routing, events: &[Event]) -> RouteOutcome {
     let mut stored = Vec::with_capacity(events.len());
@@ -27,7 +27,7 @@ pub fn route_outcome(routing: &Routing, events: &[Event]) -> RouteOutcome {
                     event_id: event.id.clone(),
                     destination: destination.clone(),
                     ordering_key: event.patient_key.clone(),
-                    payload: json.clone(),
+                    payload: None,
                 });
             }
         }

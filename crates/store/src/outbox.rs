@@ -24,8 +24,9 @@ pub struct NewDelivery {
     pub destination: String,
     /// Deliveries sharing `(destination, ordering_key)` are handed out one at a time in order.
     pub ordering_key: Option<String>,
-    /// The encoded payload the sink sends.
-    pub payload: String,
+    /// What the sink sends: `None` for the event's own JSON (the usual case, stored once with
+    /// the event), or a payload encoded for this destination.
+    pub payload: Option<String>,
 }
 
 /// Where a delivery is in its life. `Pending` and `Leased` are non-terminal.

@@ -114,10 +114,8 @@ pub(crate) fn route(
             )?;
             for d in deliveries {
                 // The event's JSON is stored once, in `events`; a delivery of it refers to it.
-                let same = events
-                    .iter()
-                    .any(|e| e.id == d.event_id && e.json == d.payload);
-                let payload = if same { "" } else { d.payload.as_str() };
+                let same = d.payload.is_none();
+                let payload = d.payload.as_deref().unwrap_or("");
                 stmt.execute(params![
                     id.0,
                     d.event_id,

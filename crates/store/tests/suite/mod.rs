@@ -65,11 +65,7 @@ pub fn routed(deliveries: &[(&str, Option<&str>)]) -> RouteOutcome {
             ordering_key: key.map(str::to_owned),
             // Even deliveries carry their event's JSON (stored once), odd ones a payload of
             // their own, so both ways of storing a payload are exercised.
-            payload: if n % 2 == 0 {
-                format!("{{\"n\":{n}}}")
-            } else {
-                format!("{{\"payload\":{n}}}")
-            },
+            payload: (n % 2 == 1).then(|| format!("{{\"payload\":{n}}}")),
         })
         .collect();
     RouteOutcome::Routed { events, deliveries }
