@@ -18,22 +18,17 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Method, Request, StatusCode, header};
+use http::{Method, Request, header};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tracing::debug;
 use uuid::Uuid;
 
 use crate::error::ConnectorError;
+use crate::http_client::{self, HttpClient};
 use crate::metrics::Metrics;
 use crate::sink::{OutboundDelivery, SendOutcome, Sink};
-use crate::tls::{TlsClientConfig, client_config};
-
-mod retry_after;
+use crate::tls::TlsClientConfig;
 
 /// What to send from the event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,8 +76,6 @@ impl FhirHttpConfig {
 const JUNCTION_NAMESPACE: Uuid = Uuid::from_u128(0x6a75_6e63_7469_4f6e_8a0e_6b5f_9d2c_1e47);
 /// Most of a server's answer we read (for its OperationOutcome).
 const MAX_ANSWER: usize = 256 * 1024;
-/// Longest diagnostics kept in an error.
-const MAX_DIAGNOSTICS: usize = 500;
 
 /// The `X-Request-ID` for a delivery: stable across retries, unique per installation.
 pub fn request_id(namespace: &str, delivery_id: i64) -> String {
@@ -97,40 +90,14 @@ pub fn request_id(namespace: &str, delivery_id: i64) -> String {
 pub struct FhirHttpSink {
     config: FhirHttpConfig,
     base: String,
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: HttpClient,
     metrics: Metrics,
 }
 
 impl FhirHttpSink {
     /// Checks the URL and builds the client (TLS material is loaded only for `https`).
     pub fn new(config: FhirHttpConfig, metrics: Metrics) -> Result<Self, ConnectorError> {
-        let uri: http::Uri = config
-            .base_url
-            .parse()
-            .map_err(|e| ConnectorError::Config(format!("FHIR base URL: {e}")))?;
-        let tls = match uri.scheme_str() {
-            Some("https") => client_config(&config.tls)?,
-            Some("http") => std::sync::Arc::new(
-                rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-                    rustls::crypto::ring::default_provider(),
-                ))
-                .with_safe_default_protocol_versions()
-                .map_err(|e| ConnectorError::Tls(e.to_string()))?
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth(),
-            ),
-            _ => {
-                return Err(ConnectorError::Config(
-                    "FHIR base URL must be http:// or https://".into(),
-                ));
-            }
-        };
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config((*tls).clone())
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+        let client = http_client::build(&config.base_url, &config.tls)?;
         let base = config.base_url.trim_end_matches('/').to_string();
         Ok(Self {
             config,
@@ -167,19 +134,13 @@ impl FhirHttpSink {
             Err(e) => return SendOutcome::permanent(format!("cannot build the request: {e}")),
         };
         let exchange = async {
-            let res = self.client.request(req).await.map_err(|e| {
-                let mut text = e.to_string();
-                if let Some(src) = std::error::Error::source(&e) {
-                    text = format!("{text}: {src}");
-                }
-                text
-            })?;
+            let res = self
+                .client
+                .request(req)
+                .await
+                .map_err(|e| http_client::transport_error(&e))?;
             let status = res.status();
-            let retry_after = res
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| retry_after::parse(v, std::time::SystemTime::now()));
+            let retry_after = http_client::retry_after(res.headers());
             let body = Limited::new(res.into_body(), MAX_ANSWER)
                 .collect()
                 .await
@@ -193,7 +154,7 @@ impl FhirHttpSink {
                 self.config.timeout.as_millis()
             )),
             Ok(Err(e)) => SendOutcome::retry(format!("request failed: {e}")),
-            Ok(Ok((status, retry_after, body))) => judge(status, retry_after, &body),
+            Ok(Ok((status, retry_after, body))) => http_client::judge(status, retry_after, &body),
         }
     }
 }
@@ -212,55 +173,6 @@ impl Sink for FhirHttpSink {
             .sink_send(&d.destination, &outcome, started.elapsed());
         outcome
     }
-}
-
-fn judge(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> SendOutcome {
-    if status.is_success() {
-        return SendOutcome::Delivered;
-    }
-    let error = match diagnostics(body) {
-        Some(d) => format!("HTTP {}: {d}", status.as_u16()),
-        None => format!("HTTP {}", status.as_u16()),
-    };
-    let transient = status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-        || status.is_server_error();
-    if transient {
-        SendOutcome::Retry { error, retry_after }
-    } else {
-        SendOutcome::Permanent { error }
-    }
-}
-
-/// The diagnostics (or details text) of every issue of an OperationOutcome answer.
-fn diagnostics(body: &[u8]) -> Option<String> {
-    let value: Value = serde_json::from_slice(body).ok()?;
-    if value.get("resourceType")?.as_str()? != "OperationOutcome" {
-        return None;
-    }
-    let texts: Vec<&str> = value
-        .get("issue")?
-        .as_array()?
-        .iter()
-        .filter_map(|i| {
-            i.get("diagnostics")
-                .or_else(|| i.get("details")?.get("text"))
-                .and_then(Value::as_str)
-        })
-        .collect();
-    if texts.is_empty() {
-        return None;
-    }
-    let mut text = texts.join("; ");
-    if text.len() > MAX_DIAGNOSTICS {
-        let mut cut = MAX_DIAGNOSTICS;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push('…');
-    }
-    Some(text)
 }
 
 /// Method, path under the base URL, and body for a payload. Errors name the problem only.
@@ -347,30 +259,5 @@ mod tests {
             )
             .is_err()
         );
-    }
-
-    #[test]
-    fn judges_statuses() {
-        let oo = br#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid","diagnostics":"Patient.birthDate invalid"}]}"#;
-        assert_eq!(
-            judge(StatusCode::CREATED, None, b""),
-            SendOutcome::Delivered
-        );
-        assert_eq!(
-            judge(StatusCode::BAD_REQUEST, None, oo),
-            SendOutcome::permanent("HTTP 400: Patient.birthDate invalid")
-        );
-        assert!(matches!(
-            judge(StatusCode::REQUEST_TIMEOUT, None, b""),
-            SendOutcome::Retry { .. }
-        ));
-        assert!(matches!(
-            judge(StatusCode::BAD_GATEWAY, None, b"<html>"),
-            SendOutcome::Retry { .. }
-        ));
-        assert!(matches!(
-            judge(StatusCode::CONFLICT, None, b""),
-            SendOutcome::Permanent { .. }
-        ));
     }
 }

@@ -16,6 +16,7 @@ pub mod fhir_http;
 pub mod file;
 mod hl7;
 pub mod http;
+pub mod http_client;
 pub mod ingest;
 pub mod metrics;
 pub mod mllp;

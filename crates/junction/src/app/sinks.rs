@@ -33,7 +33,9 @@ impl Sink for AnySink {
         };
         match res {
             junction_connectors::SendOutcome::Delivered => SendOutcome::Delivered,
-            junction_connectors::SendOutcome::Retry { error, .. } => SendOutcome::Retry { error },
+            junction_connectors::SendOutcome::Retry { error, retry_after } => {
+                SendOutcome::Retry { error, retry_after }
+            }
             junction_connectors::SendOutcome::Permanent { error } => {
                 SendOutcome::Permanent { error }
             }

@@ -44,6 +44,11 @@ pub struct Event {
     /// Data-quality problems that did not stop the flow.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// What routing steps found out about the event, by step name (e.g. `pds` →
+    /// `{"outcome": "mismatch", "fields": ["family"]}`); route predicates can test them
+    /// (`annotations.pds.outcome == "verified"`). Adapters leave this empty.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub annotations: serde_json::Map<String, serde_json::Value>,
     /// The FHIR Bundle: type `message` with a MessageHeader first, or `collection`.
     pub bundle: Bundle,
 }
@@ -109,6 +114,7 @@ impl Event {
             patient_key: None,
             correlation_id: correlation_id.into(),
             warnings: Vec::new(),
+            annotations: serde_json::Map::new(),
             bundle,
         }
     }

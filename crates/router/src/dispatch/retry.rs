@@ -54,7 +54,7 @@ impl RetryPolicy {
         match send {
             SendOutcome::Delivered => Outcome::Delivered { at: now },
             SendOutcome::Permanent { error } => Outcome::Dead { at: now, error },
-            SendOutcome::Retry { error } => {
+            SendOutcome::Retry { error, retry_after } => {
                 let failures = attempts.saturating_add(1);
                 if failures >= self.max_attempts.max(1) {
                     Outcome::Dead {
@@ -62,8 +62,10 @@ impl RetryPolicy {
                         error: format!("gave up after {failures} attempts: {error}"),
                     }
                 } else {
-                    let wait =
-                        i64::try_from(self.backoff(id, failures).as_millis()).unwrap_or(i64::MAX);
+                    let wait = self
+                        .backoff(id, failures)
+                        .max(retry_after.unwrap_or_default());
+                    let wait = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
                     Outcome::Retry {
                         at: now,
                         next_attempt_at: now.saturating_add(wait),
@@ -120,11 +122,27 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_is_a_floor_under_the_backoff() {
+        let asked = SendOutcome::Retry {
+            error: "429".into(),
+            retry_after: Some(Duration::from_secs(30)),
+        };
+        let Outcome::Retry {
+            next_attempt_at, ..
+        } = POLICY.outcome(DeliveryId(7), 0, asked, 1000)
+        else {
+            panic!("retry expected")
+        };
+        assert_eq!(
+            next_attempt_at, 31_000,
+            "30 s asked beats a ≤100 ms backoff"
+        );
+    }
+
+    #[test]
     fn outcomes() {
         let id = DeliveryId(7);
-        let retry = || SendOutcome::Retry {
-            error: "503".into(),
-        };
+        let retry = || SendOutcome::retry("503");
         assert_eq!(
             POLICY.outcome(id, 0, SendOutcome::Delivered, 5),
             Outcome::Delivered { at: 5 }

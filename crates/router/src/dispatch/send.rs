@@ -92,9 +92,11 @@ async fn call_sink<S, K: Sink>(ctx: &SendCtx<S, K>, delivery: &Delivery) -> Send
         Ok(Ok(outcome)) => outcome,
         Ok(Err(_)) => SendOutcome::Retry {
             error: "sink panicked".into(),
+            retry_after: None,
         },
         Err(_) => SendOutcome::Retry {
             error: format!("send timed out after {} ms", ctx.send_timeout.as_millis()),
+            retry_after: None,
         },
     }
 }

@@ -2,6 +2,7 @@
 //! (FHIR over HTTP, MLLP, MESH, …) live in `junction-connectors`.
 
 use std::future::Future;
+use std::time::Duration;
 
 use junction_store::Delivery;
 
@@ -15,6 +16,9 @@ pub enum SendOutcome {
     Retry {
         /// What went wrong, without message content or patient data.
         error: String,
+        /// How long the destination asked us to wait (HTTP `Retry-After`): the next attempt
+        /// is no sooner than this, whatever the backoff says.
+        retry_after: Option<Duration>,
     },
     /// The destination refused it for good (a 4xx other than 408/429, an HL7 `AR`/`AE` that
     /// will not change): dead at once, visible and replayable. Does not open the breaker:
@@ -23,6 +27,16 @@ pub enum SendOutcome {
         /// Why, without message content or patient data.
         error: String,
     },
+}
+
+impl SendOutcome {
+    /// A retry with no `Retry-After`.
+    pub fn retry(error: impl Into<String>) -> Self {
+        Self::Retry {
+            error: error.into(),
+            retry_after: None,
+        }
+    }
 }
 
 /// A destination's sender.

@@ -63,6 +63,7 @@ async fn retries_with_backoff_then_succeeds() {
     probe.set_rule(|_, sent| match sent.len() {
         0 | 1 => SendOutcome::Retry {
             error: "503 Service Unavailable".into(),
+            retry_after: None,
         },
         _ => SendOutcome::Delivered,
     });
@@ -118,6 +119,7 @@ async fn goes_dead_after_max_attempts_with_last_error() {
     let probe = Probe::new(TokioClock::new(T0));
     probe.set_rule(|_, sent| SendOutcome::Retry {
         error: format!("connection refused #{}", sent.len() + 1),
+        retry_after: None,
     });
     let mut cfg = config("fhir");
     cfg.retry = RetryPolicy {
@@ -196,6 +198,7 @@ async fn a_retrying_key_holds_back_only_itself() {
         if d.event_id == "a1" && !b_done {
             SendOutcome::Retry {
                 error: "503".into(),
+                retry_after: None,
             }
         } else {
             SendOutcome::Delivered

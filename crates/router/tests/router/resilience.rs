@@ -18,6 +18,7 @@ async fn breaker_opens_half_opens_and_closes() {
         if sent.len() < 4 {
             SendOutcome::Retry {
                 error: "connection refused".into(),
+                retry_after: None,
             }
         } else {
             SendOutcome::Delivered
@@ -70,12 +71,7 @@ async fn breaker_opens_half_opens_and_closes() {
         1,
         "one probe when half-open"
     );
-    assert_eq!(
-        sends[3].outcome,
-        SendOutcome::Retry {
-            error: "connection refused".into()
-        }
-    );
+    assert_eq!(sends[3].outcome, SendOutcome::retry("connection refused"));
     assert_eq!(
         sends[4].outcome,
         SendOutcome::Delivered,

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 const MAX: Duration = Duration::from_secs(3600);
 
 /// The wait a `Retry-After` value asks for, relative to `now`; `None` if unreadable.
-pub(crate) fn parse(value: &str, now: SystemTime) -> Option<Duration> {
+pub fn parse(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs).min(MAX));
