@@ -11,23 +11,49 @@ use crate::route::{Decision, Router, Routing};
 /// The filter reason for a message its adapter turned into no events.
 pub const NO_EVENTS: &str = "adapter produced no events";
 
+/// What each destination is sent for an event.
+pub trait Payloads: Send + Sync {
+    /// `Ok(None)`: the event's JSON (stored once, referred to); `Ok(Some(text))`: something made
+    /// from the event for this destination (HL7 v2 for a local system, a copy without a
+    /// restricted record's address); `Err(reason)`: it cannot be made, so the message fails
+    /// with the reason (kept, visible, replayable once the config is fixed).
+    fn payload(&self, event: &Event, destination: &str) -> Result<Option<String>, String>;
+}
+
+/// Every destination gets the event's JSON.
+pub struct EventJson;
+
+impl Payloads for EventJson {
+    fn payload(&self, _event: &Event, _destination: &str) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
 /// The store outcome for `events` (the ones given to [`Router::route`]) and their `routing`.
 ///
 /// Every event is stored; each (event, destination) becomes one delivery of the event's JSON
 /// (referred to, not copied) and whose ordering key is the event's patient key. When no event goes anywhere
 /// the message is filtered with the distinct reasons joined by `; `.
-pub fn route_outcome(routing: &Routing, events: &[Event]) -> RouteOutcome {
+pub fn route_outcome(routing: &Routing, events: &[Event], payloads: &dyn Payloads) -> RouteOutcome {
     let mut stored = Vec::with_capacity(events.len());
     let mut deliveries = Vec::new();
     for (event, decision) in events.iter().zip(&routing.decisions) {
         let json = event.to_json();
         if let Decision::Deliver { destinations, .. } = decision {
             for destination in destinations {
+                let payload = match payloads.payload(event, destination) {
+                    Ok(p) => p,
+                    Err(reason) => {
+                        return RouteOutcome::Failed {
+                            reason: format!("destination `{destination}`: {reason}"),
+                        };
+                    }
+                };
                 deliveries.push(NewDelivery {
                     event_id: event.id.clone(),
                     destination: destination.clone(),
                     ordering_key: event.patient_key.clone(),
-                    payload: None,
+                    payload,
                 });
             }
         }
@@ -73,10 +99,11 @@ pub async fn route_message<S: Store>(
     message: MessageId,
     source: &str,
     events: &[Event],
+    payloads: &dyn Payloads,
     now: i64,
 ) -> Result<Routing, StoreError> {
     let routing = router.route(source, events);
-    let outcome = route_outcome(&routing, events);
+    let outcome = route_outcome(&routing, events, payloads);
     let mut woken: Vec<String> = Vec::new();
     if let RouteOutcome::Routed { deliveries, .. } = &outcome {
         for d in deliveries {

@@ -195,6 +195,21 @@ impl Router {
         Routing { decisions }
     }
 
+    /// The steps to run on `event` (from `source`) before it is routed: those of every route
+    /// whose source, kind and message type match, whatever its `when` says (a step's result is
+    /// what `when` may test), each once, in route order.
+    pub fn steps_for(&self, source: &str, event: &Event) -> Vec<&str> {
+        let mut steps: Vec<&str> = Vec::new();
+        for route in self.routes.iter().filter(|r| r.selects(source, event)) {
+            for step in &route.steps {
+                if !steps.contains(&step.as_str()) {
+                    steps.push(step);
+                }
+            }
+        }
+        steps
+    }
+
     fn decide(&self, source: &str, event: &Event) -> Decision {
         let kind = event.kind.as_str();
         // The JSON is built only if a predicate needs it, and at most once per event.
@@ -202,11 +217,7 @@ impl Router {
         let mut routes = Vec::new();
         let mut destinations: Vec<String> = Vec::new();
         for route in &self.routes {
-            let hit = (route.sources.is_empty() || route.sources.iter().any(|s| s == source))
-                && route.kinds.matches(kind)
-                && route
-                    .message_types
-                    .matches_opt(event.message_type.as_deref())
+            let hit = route.selects(source, event)
                 && route.when.as_ref().is_none_or(|p| {
                     let json = json
                         .get_or_insert_with(|| serde_json::to_value(event).unwrap_or(Value::Null));
@@ -236,6 +247,17 @@ impl Router {
                 destinations,
             }
         }
+    }
+}
+
+impl Route {
+    /// Source, kind and message type match (everything but `when`).
+    fn selects(&self, source: &str, event: &Event) -> bool {
+        (self.sources.is_empty() || self.sources.iter().any(|s| s == source))
+            && self.kinds.matches(event.kind.as_str())
+            && self
+                .message_types
+                .matches_opt(event.message_type.as_deref())
     }
 }
 

@@ -119,6 +119,21 @@ pub trait Store: Send + Sync + 'static {
         batch: usize,
     ) -> impl Future<Output = Result<PruneReport, StoreError>> + Send;
 
+    /// A value from the connectors' durable key-value state (poll positions, referrals already
+    /// emitted, remote message ids), or `None`.
+    fn get_state(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Sets (or, with `None`, deletes) a state value; durable when it returns.
+    fn put_state(
+        &self,
+        key: &str,
+        value: Option<&str>,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Commit counters so far.
     fn stats(&self) -> StoreStats;
 }

@@ -55,6 +55,7 @@ scenarios!(
     journal::group_commit,
     journal::reopen_keeps_everything,
     journal::prune_keeps_unfinished,
+    journal::state_survives_reopen,
     outbox::lease_expiry,
     outbox::release_leases,
     outbox::payloads_read_back,

@@ -114,6 +114,16 @@ impl Store for PausedStore {
         held(async move { s.prune(now, policy, batch).await }).await
     }
 
+    async fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let (s, k) = (self.0.clone(), key.to_owned());
+        held(async move { s.get_state(&k).await }).await
+    }
+
+    async fn put_state(&self, key: &str, value: Option<&str>, now: i64) -> Result<(), StoreError> {
+        let (s, k, v) = (self.0.clone(), key.to_owned(), value.map(str::to_owned));
+        held(async move { s.put_state(&k, v.as_deref(), now).await }).await
+    }
+
     fn stats(&self) -> StoreStats {
         self.0.stats()
     }

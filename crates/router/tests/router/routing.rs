@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use junction_model::Event;
 use junction_router::{
-    Decision, Known, NO_EVENTS, RouteError, RouteSpec, Router, Wakers, route_outcome,
+    Decision, EventJson, Known, NO_EVENTS, RouteError, RouteSpec, Router, Wakers, route_outcome,
 };
 use junction_store::{DeliveryState, MessageStatus, RouteOutcome, Store};
 
@@ -189,7 +189,7 @@ fn outcome_shapes() {
     let RouteOutcome::Routed {
         events: stored,
         deliveries,
-    } = route_outcome(&router.route("pas", &events), &events)
+    } = route_outcome(&router.route("pas", &events), &events, &EventJson)
     else {
         panic!("routed expected")
     };
@@ -217,7 +217,7 @@ fn outcome_shapes() {
         event("e3", "order.placed", None),
         event("e4", "order.placed", None),
     ];
-    let outcome = route_outcome(&router.route("ris", &only_orders), &only_orders);
+    let outcome = route_outcome(&router.route("ris", &only_orders), &only_orders, &EventJson);
     let RouteOutcome::Filtered { reason, .. } = outcome else {
         panic!()
     };
@@ -225,7 +225,8 @@ fn outcome_shapes() {
         reason,
         "no route matched event kind order.placed from source ris"
     );
-    let RouteOutcome::Filtered { reason, .. } = route_outcome(&router.route("pas", &[]), &[])
+    let RouteOutcome::Filtered { reason, .. } =
+        route_outcome(&router.route("pas", &[]), &[], &EventJson)
     else {
         panic!()
     };
@@ -273,4 +274,75 @@ async fn one_call_records_routed_and_filtered_messages() {
         Some("no route matched event kind order.placed from source pas")
     );
     assert!(detail.deliveries.is_empty());
+}
+
+#[test]
+fn steps_run_for_every_selected_route_whatever_its_when() {
+    let router = Router::compile(
+        &[
+            RouteSpec {
+                kinds: strings(&["patient.*"]),
+                when: Some(r#"event.annotations.pds.outcome == "verified""#.into()),
+                steps: strings(&["pds_verify"]),
+                ..spec("verified", &["fhir"])
+            },
+            RouteSpec {
+                kinds: strings(&["patient.*"]),
+                when: Some(r#"event.annotations.pds.outcome == "mismatch""#.into()),
+                steps: strings(&["pds_verify", "other"]),
+                ..spec("review", &["review"])
+            },
+            RouteSpec {
+                kinds: strings(&["order.*"]),
+                steps: strings(&["orders_only"]),
+                ..spec("orders", &["ris"])
+            },
+        ],
+        &Known::default(),
+    )
+    .unwrap();
+    let mut adm = admission();
+    assert_eq!(router.steps_for("pas", &adm), ["pds_verify", "other"]);
+    // The step's annotation is what the routes branch on.
+    adm.annotations.insert(
+        "pds".into(),
+        serde_json::json!({"outcome": "mismatch", "fields": ["family"]}),
+    );
+    assert_eq!(
+        destinations(&router.route("pas", &[adm.clone()]).decisions[0]),
+        ["review"]
+    );
+    adm.annotations["pds"]["outcome"] = "verified".into();
+    assert_eq!(
+        destinations(&router.route("pas", &[adm]).decisions[0]),
+        ["fhir"]
+    );
+}
+
+#[test]
+fn a_payload_that_cannot_be_made_fails_the_message_naming_the_destination() {
+    struct NoHl7;
+    impl junction_router::Payloads for NoHl7 {
+        fn payload(&self, _e: &Event, d: &str) -> Result<Option<String>, String> {
+            match d {
+                "pas" => Err("no HL7 v2 encoder for event kind patient.admitted".into()),
+                _ => Ok(Some("encoded".into())),
+            }
+        }
+    }
+    let events = [event("e1", "patient.admitted", Some("nhs:1"))];
+    let one = Router::compile(&[spec("a", &["fhir"])], &Known::default()).unwrap();
+    let RouteOutcome::Routed { deliveries, .. } =
+        route_outcome(&one.route("x", &events), &events, &NoHl7)
+    else {
+        panic!("routed expected")
+    };
+    assert_eq!(deliveries[0].payload.as_deref(), Some("encoded"));
+    let both = Router::compile(&[spec("a", &["fhir", "pas"])], &Known::default()).unwrap();
+    assert_eq!(
+        route_outcome(&both.route("x", &events), &events, &NoHl7),
+        RouteOutcome::Failed {
+            reason: "destination `pas`: no HL7 v2 encoder for event kind patient.admitted".into()
+        }
+    );
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use junction_model::{Event, EventKind};
 use junction_router::{
-    BreakerState, Clock, DispatchConfig, DispatchObserver, Dispatcher, RouteSpec, Router,
-    SendOutcome, Sink, TokioClock, Wakers, route_message,
+    BreakerState, Clock, DispatchConfig, DispatchObserver, Dispatcher, EventJson, RouteSpec,
+    Router, SendOutcome, Sink, TokioClock, Wakers, route_message,
 };
 use junction_store::{
     Delivery, DeliveryDetail, MessageId, MessageState, NewMessage, SqliteStore, Store, StoreOptions,
@@ -104,7 +104,7 @@ pub async fn ingest(
         state: MessageState::Received,
     };
     let id = store.append(msg).await.unwrap().id();
-    route_message(store, wakers, router, id, "pas", events, now)
+    route_message(store, wakers, router, id, "pas", events, &EventJson, now)
         .await
         .unwrap();
     id

@@ -225,6 +225,23 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn get_state(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = key.to_owned();
+        self.inner
+            .reads
+            .read(move |conn| read::state(conn, &key))
+            .await
+    }
+
+    async fn put_state(&self, key: &str, value: Option<&str>, now: i64) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        let value = value.map(str::to_owned);
+        self.inner
+            .writer
+            .call(move |conn| write::put_state(conn, &key, value.as_deref(), now))
+            .await
+    }
+
     async fn purge_dead(&self, destination: &str) -> Result<u64, StoreError> {
         let destination = destination.to_owned();
         self.inner

@@ -292,3 +292,11 @@ pub(crate) fn queue_depths(conn: &Connection, now: i64) -> Result<Vec<QueueDepth
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
+
+/// One state value.
+pub(crate) fn state(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM state WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}

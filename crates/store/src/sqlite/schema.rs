@@ -11,7 +11,17 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::StoreError;
 
 /// Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+
+/// Durable key-value state for connectors: poll positions, e-RS referrals already emitted, the
+/// MESH message id of a delivery.
+const V4: &str = "
+CREATE TABLE state (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+";
 
 /// A delivery whose payload is its event's JSON (the usual case) stores no copy of it: the
 /// flag says to read `events.json`, halving what each routed message writes.

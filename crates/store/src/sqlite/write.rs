@@ -253,3 +253,25 @@ pub(crate) fn incremental_vacuum(conn: &Connection, pages: u32) -> Result<u64, S
     let after: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
     Ok(u64::try_from(before - after).unwrap_or(0))
 }
+
+/// Sets or deletes one state value.
+pub(crate) fn put_state(
+    conn: &Connection,
+    key: &str,
+    value: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
+    match value {
+        Some(v) => conn
+            .prepare_cached(
+                "INSERT INTO state (key, value, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value,
+                                                 updated_at = excluded.updated_at",
+            )?
+            .execute(params![key, v, now])?,
+        None => conn
+            .prepare_cached("DELETE FROM state WHERE key = ?1")?
+            .execute([key])?,
+    };
+    Ok(())
+}

@@ -423,3 +423,32 @@ pub async fn prune_keeps_unfinished<H: Harness>(h: H) {
         );
     }
 }
+
+/// Connector state: set, overwrite, delete, and it survives a reopen.
+pub async fn state_survives_reopen<H: Harness>(h: H) {
+    let store = h.open().await;
+    assert_eq!(store.get_state("ers:worklist:A").await.unwrap(), None);
+    store
+        .put_state("ers:worklist:A", Some("v1"), T0)
+        .await
+        .unwrap();
+    store
+        .put_state("ers:worklist:A", Some("v2"), T0 + 1)
+        .await
+        .unwrap();
+    store
+        .put_state("ers:worklist:B", Some("b"), T0)
+        .await
+        .unwrap();
+    store
+        .put_state("ers:worklist:B", None, T0 + 2)
+        .await
+        .unwrap();
+    drop(store);
+    let store = h.open().await;
+    assert_eq!(
+        store.get_state("ers:worklist:A").await.unwrap().as_deref(),
+        Some("v2")
+    );
+    assert_eq!(store.get_state("ers:worklist:B").await.unwrap(), None);
+}
