@@ -89,21 +89,36 @@ pub fn route_outcome(routing: &Routing, events: &[Event], payloads: &dyn Payload
     }
 }
 
+/// What [`route_message`] works with.
+pub struct RouteWith<'a, S> {
+    /// Where the outcome is recorded.
+    pub store: &'a S,
+    /// The dispatchers to wake.
+    pub wakers: &'a Wakers,
+    /// The routes.
+    pub router: &'a Router,
+    /// What each destination is sent.
+    pub payloads: &'a dyn Payloads,
+}
+
 /// Routes one decoded message and records the outcome in one store transaction, then wakes
 /// the dispatchers of every destination that got a delivery. Returns the routing (for logs
 /// and metrics: route names, filter reasons).
 pub async fn route_message<S: Store>(
-    store: &S,
-    wakers: &Wakers,
-    router: &Router,
+    with: &RouteWith<'_, S>,
     message: MessageId,
     source: &str,
     events: &[Event],
-    payloads: &dyn Payloads,
     now: i64,
 ) -> Result<Routing, StoreError> {
+    let RouteWith {
+        store,
+        wakers,
+        router,
+        payloads,
+    } = with;
     let routing = router.route(source, events);
-    let outcome = route_outcome(&routing, events, payloads);
+    let outcome = route_outcome(&routing, events, *payloads);
     let mut woken: Vec<String> = Vec::new();
     if let RouteOutcome::Routed { deliveries, .. } = &outcome {
         for d in deliveries {

@@ -9,6 +9,7 @@ mod convert;
 mod ingest;
 mod observer;
 mod pipeline;
+mod steps;
 mod retention;
 mod sinks;
 
@@ -127,6 +128,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         store: store.clone(),
         adapters,
         router: Arc::new(router),
+        steps: steps::Steps::new(),
+        payloads: Arc::new(junction_router::EventJson),
         wakers: wakers.clone(),
         wake: pipeline_wake.clone(),
         on_routed: Arc::new(move |source: &str, outcome: &'static str| {

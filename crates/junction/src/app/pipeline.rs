@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use junction_adapters::{Adapter, Inbound};
-use junction_router::{Router, Wakers, route_message};
+use junction_router::{Payloads, RouteWith, Router, Wakers, route_message};
 use junction_store::{RouteOutcome, Store, StoredMessage};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::clock::now_ms;
+use crate::app::steps::{self, Steps};
 
 /// How many journaled messages one pass takes.
 const BATCH: usize = 256;
@@ -26,6 +27,10 @@ pub struct Pipeline<S> {
     /// Adapter per source name.
     pub adapters: HashMap<String, Arc<dyn Adapter>>,
     pub router: Arc<Router>,
+    /// The routing steps routes may name.
+    pub steps: Steps,
+    /// What each destination is sent.
+    pub payloads: Arc<dyn Payloads>,
     pub wakers: Wakers,
     /// Woken by the ingest after each new message.
     pub wake: Arc<Notify>,
@@ -80,18 +85,20 @@ impl<S: Store> Pipeline<S> {
             content_type: Some(msg.summary.content_type.as_str()),
         };
         match adapter.decode(&inbound) {
-            Ok(events) => {
-                match route_message(
-                    &*self.store,
-                    &self.wakers,
-                    &self.router,
-                    id,
-                    source,
-                    &events,
-                    now,
-                )
-                .await
-                {
+            Ok(mut events) => {
+                for event in &mut events {
+                    let names = self.router.steps_for(source, event);
+                    if !names.is_empty() {
+                        steps::run(&self.steps, &names, event).await;
+                    }
+                }
+                let with = RouteWith {
+                    store: &*self.store,
+                    wakers: &self.wakers,
+                    router: &self.router,
+                    payloads: &*self.payloads,
+                };
+                match route_message(&with, id, source, &events, now).await {
                     Ok(routing) => {
                         let outcome = if routing.is_filtered() {
                             "filtered"

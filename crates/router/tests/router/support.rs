@@ -8,7 +8,7 @@ use std::time::Duration;
 use junction_model::{Event, EventKind};
 use junction_router::{
     BreakerState, Clock, DispatchConfig, DispatchObserver, Dispatcher, EventJson, RouteSpec,
-    Router, SendOutcome, Sink, TokioClock, Wakers, route_message,
+    RouteWith, Router, SendOutcome, Sink, TokioClock, Wakers, route_message,
 };
 use junction_store::{
     Delivery, DeliveryDetail, MessageId, MessageState, NewMessage, SqliteStore, Store, StoreOptions,
@@ -104,9 +104,13 @@ pub async fn ingest(
         state: MessageState::Received,
     };
     let id = store.append(msg).await.unwrap().id();
-    route_message(store, wakers, router, id, "pas", events, &EventJson, now)
-        .await
-        .unwrap();
+    let with = RouteWith {
+        store,
+        wakers,
+        router,
+        payloads: &EventJson,
+    };
+    route_message(&with, id, "pas", events, now).await.unwrap();
     id
 }
 
