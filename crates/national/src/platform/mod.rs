@@ -233,20 +233,26 @@ impl ServiceClient {
     }
 
     /// Sends `req`: waits for the rate limit, attaches the bearer token, and on a 401 refreshes
-    /// the token once and resends.
+    /// the token once and resends (the resend waits for the rate limit too: the platform counts
+    /// every call).
     pub async fn send(&self, req: &ApiRequest) -> Result<ApiResponse, ApiError> {
-        if let Some(bucket) = &self.bucket {
-            bucket.acquire().await;
-        }
+        self.pace().await;
         let token = self.bearer().await?;
         let first = self.exchange(req, token.as_deref()).await?;
         match (&self.tokens, token) {
             (Some(tokens), Some(stale)) if first.status == StatusCode::UNAUTHORIZED => {
                 tokens.invalidate(&stale).await;
                 let fresh = self.bearer().await?;
+                self.pace().await;
                 self.exchange(req, fresh.as_deref()).await
             }
             _ => Ok(first),
+        }
+    }
+
+    async fn pace(&self) {
+        if let Some(bucket) = &self.bucket {
+            bucket.acquire().await;
         }
     }
 
