@@ -124,7 +124,9 @@
 
 mod adapter;
 mod ctx;
+pub mod encode;
 mod error;
+pub mod ers;
 pub mod fhir;
 pub mod golden;
 pub mod pacs;
@@ -134,7 +136,9 @@ mod read;
 mod registry;
 
 pub use adapter::{Adapter, Inbound};
+pub use encode::{EncodeError, EncodeOptions, Encoder, encoder_for};
 pub use error::{DecodeError, DecodeErrorCode};
+pub use ers::ErsAdapter;
 pub use fhir::FhirAdapter;
 pub use pacs::PacsAdapter;
 pub use pas::PasAdapter;

@@ -4,6 +4,7 @@
 use junction_model::CodeTables;
 
 use crate::adapter::Adapter;
+use crate::ers::ErsAdapter;
 use crate::fhir::FhirAdapter;
 use crate::pacs::PacsAdapter;
 use crate::pas::PasAdapter;
@@ -25,7 +26,7 @@ pub struct AdapterOptions {
 }
 
 /// The names [`built_in`] accepts.
-pub const BUILT_IN: &[&str] = &["pas", "pacs", "prescribing", "fhir"];
+pub const BUILT_IN: &[&str] = &["pas", "pacs", "prescribing", "fhir", "ers"];
 
 /// A name that is not a built-in adapter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +51,7 @@ pub fn built_in(name: &str, options: AdapterOptions) -> Result<Box<dyn Adapter>,
         "pacs" => Ok(Box::new(PacsAdapter::new(options))),
         "prescribing" => Ok(Box::new(PrescribingAdapter::new(options))),
         "fhir" => Ok(Box::new(FhirAdapter)),
+        "ers" => Ok(Box::new(ErsAdapter::new(options))),
         other => Err(UnknownAdapter {
             name: other.to_owned(),
         }),
@@ -67,7 +69,7 @@ mod tests {
             .expect("dicom-sr is not built in");
         assert_eq!(
             err.to_string(),
-            "unknown adapter `dicom-sr` (built-in adapters: pas, pacs, prescribing, fhir)"
+            "unknown adapter `dicom-sr` (built-in adapters: pas, pacs, prescribing, fhir, ers)"
         );
         for name in BUILT_IN {
             assert_eq!(
