@@ -7,5 +7,6 @@
 //! sink / poller / transform ─▶ platform::ServiceClient ─▶ (token URL) ─▶ PDS, e-RS, EPS
 //! ```
 
+pub mod ers;
 pub mod pds;
 pub mod platform;
