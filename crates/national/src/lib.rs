@@ -4,6 +4,8 @@
 //!
 //! ```text
 //! sink / poller / transform ─▶ platform::ServiceClient ─▶ (token URL) ─▶ PDS, e-RS, EPS
+//! MESH sink / inbox poller ─▶ mesh::MeshClient (NHSMESH HMAC token, client certificate)
 //! ```
 
+pub mod mesh;
 pub mod platform;
