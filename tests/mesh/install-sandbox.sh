@@ -7,6 +7,12 @@ VERSION="1.0.137"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 VENV="${1:-$ROOT/target/mesh-venv}"
 PY="$VENV/bin/python"
+# One installer at a time (several test binaries may call this at once).
+mkdir -p "$(dirname "$VENV")"
+if command -v flock >/dev/null; then
+    exec 9>"$VENV.lock"
+    flock 9
+fi
 if [ -x "$PY" ] && "$PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('mesh-sandbox') != '$VERSION')" 2>/dev/null; then
     exit 0
 fi

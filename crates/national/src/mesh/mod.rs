@@ -19,12 +19,14 @@ pub mod chunk;
 mod client;
 pub mod error;
 mod http;
+mod message;
 mod poller;
 mod sink;
 
 pub use auth::MeshCredentials;
-pub use client::{InboxMessage, MeshClient, OutgoingMessage, Tracked};
+pub use client::MeshClient;
 pub use error::MeshError;
+pub use message::{InboxMessage, OutgoingMessage, Tracked};
 pub use poller::{InboxPoller, PollReport, PollerConfig};
 pub use sink::{MeshSink, MeshSinkConfig, SendMode};
 

@@ -12,8 +12,9 @@ use junction_connectors::{Inbound, Ingest, IngestOutcome};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use super::client::{InboxMessage, MeshClient};
+use super::client::MeshClient;
 use super::error::MeshError;
+use super::message::InboxMessage;
 
 /// The content type recorded for a MESH error report.
 pub const MESH_REPORT_CONTENT_TYPE: &str = "application/vnd.junction.mesh-report+json";

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use junction_connectors::{OutboundDelivery, SendOutcome, Sink};
 
-use super::client::{MeshClient, OutgoingMessage, Tracked};
+use super::client::MeshClient;
+use super::message::{OutgoingMessage, Tracked};
 
 /// What goes into the message body.
 #[derive(Debug, Clone, PartialEq, Eq)]
