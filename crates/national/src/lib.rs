@@ -5,8 +5,10 @@
 //!
 //! ```text
 //! sink / poller / transform ─▶ platform::ServiceClient ─▶ (token URL) ─▶ PDS, e-RS, EPS
+//! MESH sink / inbox poller ─▶ mesh::MeshClient (NHSMESH HMAC token, client certificate)
 //! ```
 
 pub mod ers;
+pub mod mesh;
 pub mod pds;
 pub mod platform;
