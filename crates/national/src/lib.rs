@@ -6,4 +6,5 @@
 //! sink / poller / transform ─▶ platform::ServiceClient ─▶ (token URL) ─▶ PDS, e-RS, EPS
 //! ```
 
+pub mod eps;
 pub mod platform;
