@@ -8,6 +8,7 @@
 //! MESH sink / inbox poller ─▶ mesh::MeshClient (NHSMESH HMAC token, client certificate)
 //! ```
 
+pub mod eps;
 pub mod ers;
 pub mod mesh;
 pub mod pds;

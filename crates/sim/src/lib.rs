@@ -3,6 +3,7 @@
 //! with nothing else installed. Today: a FHIR R4 server (`fhir`), the NHS API platform's
 //! token endpoint (`platform`), PDS (`pds`) and e-RS STU3 (`ers`).
 
+pub mod eps;
 pub mod ers;
 pub mod fhir;
 pub mod pds;
