@@ -34,7 +34,8 @@ fn server_tls(tls: &ServerTls) -> TlsServerConfig {
     }
 }
 
-fn client_tls(tls: &ClientTls) -> TlsClientConfig {
+/// Client TLS settings.
+pub fn client_tls(tls: &ClientTls) -> TlsClientConfig {
     TlsClientConfig {
         ca_path: tls.ca.clone(),
         server_name: tls.server_name.clone(),
@@ -56,17 +57,27 @@ pub fn mllp_source(name: &str, src: &MllpSource) -> MllpSourceConfig {
 }
 
 /// How long one send to this destination may take.
-pub fn send_timeout(dest: &Destination) -> Duration {
+/// National services: a send may take a token fetch, a 401 refresh and resend, and (EPS) two
+/// calls, or (MESH) several chunks, each within the service's own timeout.
+pub fn send_timeout(cfg: &Config, dest: &Destination) -> Duration {
+    let n = &cfg.national;
+    let service = |s: &Option<crate::config::Service>| s.as_ref().map_or(Duration::from_secs(30), |s| s.timeout);
     match &dest.kind {
         DestinationKind::FhirHttp(f) => f.timeout,
         DestinationKind::Mllp(m) => m.timeout,
         DestinationKind::File(_) => Duration::from_secs(30),
+        DestinationKind::Ers(_) => service(&n.ers) * 3,
+        DestinationKind::Eps(_) => service(&n.eps) * 5,
+        DestinationKind::Mesh(_) => {
+            n.mesh.as_ref().map_or(Duration::from_secs(120), |m| m.timeout) * 8
+        }
     }
 }
 
-/// A destination's dispatcher settings; `node` makes the lease owner unique per node.
-pub fn dispatch(node: &str, dest: &Destination) -> DispatchConfig {
-    let send_timeout = send_timeout(dest);
+/// A destination's dispatcher settings; the node name makes the lease owner unique per node.
+pub fn dispatch(cfg: &Config, dest: &Destination) -> DispatchConfig {
+    let node = cfg.node.name.as_str();
+    let send_timeout = send_timeout(cfg, dest);
     DispatchConfig {
         concurrency: dest.concurrency.max(1) as usize,
         send_timeout,

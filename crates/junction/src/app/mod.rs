@@ -8,6 +8,8 @@ mod clock;
 mod convert;
 mod ingest;
 mod observer;
+mod national;
+mod payloads;
 mod pipeline;
 mod steps;
 mod retention;
@@ -74,6 +76,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         });
     }
 
+    national::start_simulators(&cfg, &mut tasks, shutdown.child_token()).await?;
+    let clients = national::clients(&cfg)?;
+
     // Decoding and routing.
     let mut adapters: HashMap<String, Arc<dyn Adapter>> = HashMap::new();
     for src in &cfg.sources {
@@ -81,7 +86,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             code_tables: cfg.code_tables.clone(),
             local_mrn_authority: match &src.kind {
                 SourceKind::Mllp(m) => m.mrn_authority.clone(),
-                SourceKind::Http(_) => None,
+                _ => None,
             },
             ..AdapterOptions::default()
         };
@@ -108,9 +113,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let observer = Arc::new(MetricsObserver(metrics.clone()));
     for dest in &cfg.destinations {
         metrics.add_destination(&dest.name);
-        let sink = Arc::new(build_sink(&cfg, dest, &conn_metrics)?);
+        let sink = Arc::new(build_sink(&cfg, dest, &clients, &store, &conn_metrics)?);
         let dispatcher = Dispatcher::new(
-            convert::dispatch(&cfg.node.name, dest),
+            convert::dispatch(&cfg, dest),
             store.clone(),
             sink,
             wakers.handle(&dest.name),
@@ -128,8 +133,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         store: store.clone(),
         adapters,
         router: Arc::new(router),
-        steps: steps::Steps::new(),
-        payloads: Arc::new(junction_router::EventJson),
+        steps: national::steps(&cfg, &clients)?,
+        payloads: Arc::new(payloads::DestinationPayloads::new(&cfg)),
         wakers: wakers.clone(),
         wake: pipeline_wake.clone(),
         on_routed: Arc::new(move |source: &str, outcome: &'static str| {
@@ -150,6 +155,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 
     // Listeners.
     let ingest = Arc::new(StoreIngest::new(store.clone(), pipeline_wake));
+    national::spawn_pollers(&cfg, &clients, &store, &ingest, &mut tasks, &shutdown);
     let readiness = Readiness::new();
     let mllp_names: Vec<String> = cfg
         .sources
@@ -188,7 +194,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         .iter()
         .filter_map(|s| match &s.kind {
             SourceKind::Http(h) => usize::try_from(h.max_body).ok(),
-            SourceKind::Mllp(_) => None,
+            _ => None,
         })
         .max()
         .unwrap_or(20 << 20);
@@ -296,6 +302,8 @@ fn tokens(cfg: &Config) -> anyhow::Result<Vec<Token>> {
 fn build_sink(
     cfg: &Config,
     dest: &crate::config::Destination,
+    clients: &national::Clients,
+    store: &Arc<SqliteStore>,
     metrics: &junction_connectors::Metrics,
 ) -> anyhow::Result<AnySink> {
     let ctx = || format!("destination `{}`", dest.name);
@@ -319,6 +327,18 @@ fn build_sink(
         DestinationKind::File(f) => AnySink::File(
             FileSink::new(convert::file_sink(&f.dir), metrics.clone()).with_context(ctx)?,
         ),
+        DestinationKind::Ers(_) => {
+            let client = clients.ers.clone().context("needs [national.ers]").with_context(ctx)?;
+            AnySink::Ers(junction_national::ers::ErsSink::new(client))
+        }
+        DestinationKind::Eps(e) => {
+            let service = clients.eps.clone().context("needs [national.eps]").with_context(ctx)?;
+            AnySink::Eps(national::eps_sink(cfg, e, service).with_context(ctx)?)
+        }
+        DestinationKind::Mesh(m) => {
+            let client = clients.mesh.clone().context("needs [national.mesh]").with_context(ctx)?;
+            AnySink::Mesh(national::mesh_sink(&cfg.node.name, m, client, store.clone()))
+        }
     })
 }
 

@@ -7,12 +7,13 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use junction_adapters::{Adapter, Inbound};
-use junction_router::{Payloads, RouteWith, Router, Wakers, route_message};
+use junction_router::{RouteWith, Router, Wakers, route_message};
 use junction_store::{RouteOutcome, Store, StoredMessage};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::clock::now_ms;
+use crate::app::payloads::DestinationPayloads;
 use crate::app::steps::{self, Steps};
 
 /// How many journaled messages one pass takes.
@@ -30,7 +31,7 @@ pub struct Pipeline<S> {
     /// The routing steps routes may name.
     pub steps: Steps,
     /// What each destination is sent.
-    pub payloads: Arc<dyn Payloads>,
+    pub payloads: Arc<DestinationPayloads>,
     pub wakers: Wakers,
     /// Woken by the ingest after each new message.
     pub wake: Arc<Notify>,
@@ -92,11 +93,12 @@ impl<S: Store> Pipeline<S> {
                         steps::run(&self.steps, &names, event).await;
                     }
                 }
+                let payloads = self.payloads.for_message(&msg.raw);
                 let with = RouteWith {
                     store: &*self.store,
                     wakers: &self.wakers,
                     router: &self.router,
-                    payloads: &*self.payloads,
+                    payloads: &payloads,
                 };
                 match route_message(&with, id, source, &events, now).await {
                     Ok(routing) => {

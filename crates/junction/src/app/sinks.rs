@@ -5,6 +5,9 @@ use junction_connectors::Sink as _;
 use junction_connectors::fhir_http::FhirHttpSink;
 use junction_connectors::file::FileSink;
 use junction_connectors::mllp::MllpSink;
+use junction_national::eps::EpsSink;
+use junction_national::ers::ErsSink;
+use junction_national::mesh::MeshSink;
 use junction_router::{SendOutcome, Sink};
 use junction_store::Delivery;
 
@@ -16,6 +19,12 @@ pub enum AnySink {
     Mllp(MllpSink),
     /// One file per delivery.
     File(FileSink),
+    /// e-RS review outcomes.
+    Ers(ErsSink),
+    /// EPS prescriptions.
+    Eps(EpsSink),
+    /// A MESH mailbox.
+    Mesh(MeshSink),
 }
 
 impl Sink for AnySink {
@@ -30,6 +39,9 @@ impl Sink for AnySink {
             Self::FhirHttp(s) => s.send(&out).await,
             Self::Mllp(s) => s.send(&out).await,
             Self::File(s) => s.send(&out).await,
+            Self::Ers(s) => s.send(&out).await,
+            Self::Eps(s) => s.send(&out).await,
+            Self::Mesh(s) => s.send(&out).await,
         };
         match res {
             junction_connectors::SendOutcome::Delivered => SendOutcome::Delivered,

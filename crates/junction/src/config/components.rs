@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::national::{ErsSink, ErsWorklist, EpsSink, MeshInbox, MeshSink};
 use super::schema::{ClientTls, Secret, ServerTls, secret};
 use super::units;
 
@@ -38,11 +39,15 @@ pub enum SourceKind {
     Mllp(MllpSource),
     /// HTTP POST to `/ingest/{name}` on the `[http]` listener.
     Http(HttpSource),
+    /// Polls the e-RS worklist (`[national.ers]`) for referrals to review.
+    ErsWorklist(ErsWorklist),
+    /// Polls our MESH inbox (`[national.mesh]`).
+    MeshInbox(MeshInbox),
 }
 
 impl SourceKind {
     /// The `type` values, in declaration order.
-    pub const TYPES: &[&str] = &["mllp", "http"];
+    pub const TYPES: &[&str] = &["mllp", "http", "ers_worklist", "mesh_inbox"];
 }
 
 /// `type = "mllp"` source.
@@ -105,8 +110,22 @@ pub struct Destination {
     pub retry: Retry,
     /// When to stop trying for a while.
     pub breaker: Breaker,
+    /// May this destination see the address and contacts of a restricted (sensitive) record?
+    /// Default no: such events reach it with those details removed.
+    pub allow_restricted: bool,
+    /// What the destination is sent instead of the event JSON (`hl7v2`: the event encoded
+    /// as an HL7 v2 message, e.g. REF^I12 for a referral).
+    pub encode: Option<Encode>,
     /// The protocol and its settings.
     pub kind: DestinationKind,
+}
+
+/// `encode = "…"` on a destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encode {
+    /// An HL7 v2 message made from the event (an encoder per event kind).
+    Hl7v2,
 }
 
 /// The keys every destination has.
@@ -120,6 +139,10 @@ pub(super) struct DestinationCommon {
     pub retry: Retry,
     #[serde(default)]
     pub breaker: Breaker,
+    #[serde(default)]
+    pub allow_restricted: bool,
+    #[serde(default)]
+    pub encode: Option<Encode>,
 }
 
 fn default_concurrency() -> u32 {
@@ -180,11 +203,17 @@ pub enum DestinationKind {
     Mllp(MllpSink),
     /// JSON files in a directory.
     File(FileSink),
+    /// e-RS review outcomes (`[national.ers]`).
+    Ers(#[allow(dead_code)] ErsSink),
+    /// EPS prescriptions (`[national.eps]`).
+    Eps(EpsSink),
+    /// A MESH mailbox (`[national.mesh]`).
+    Mesh(MeshSink),
 }
 
 impl DestinationKind {
     /// The `type` values, in declaration order.
-    pub const TYPES: &[&str] = &["fhir_http", "mllp", "file"];
+    pub const TYPES: &[&str] = &["fhir_http", "mllp", "file", "ers", "eps", "mesh"];
 }
 
 /// `type = "fhir_http"` destination.

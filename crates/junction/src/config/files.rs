@@ -16,6 +16,8 @@ pub(super) enum Pem {
     Certificate,
     /// A private key (PKCS#8, PKCS#1 or SEC1).
     PrivateKey,
+    /// A public key (SPKI or PKCS#1).
+    PublicKey,
 }
 
 /// Reads a file the config names; on failure records an error at `key`.
@@ -48,11 +50,15 @@ pub(super) fn pem(loc: &Located, key: &str, path: &Path, want: Pem, errors: &mut
         Pem::PrivateKey => text
             .lines()
             .any(|l| l.starts_with("-----BEGIN ") && l.ends_with("PRIVATE KEY-----")),
+        Pem::PublicKey => text
+            .lines()
+            .any(|l| l.starts_with("-----BEGIN ") && l.ends_with("PUBLIC KEY-----")),
     };
     if !ok {
         let what = match want {
             Pem::Certificate => "a PEM certificate (-----BEGIN CERTIFICATE-----)",
             Pem::PrivateKey => "a PEM private key (-----BEGIN PRIVATE KEY-----)",
+            Pem::PublicKey => "a PEM public key (-----BEGIN PUBLIC KEY-----)",
         };
         errors.push(loc.error(key, format!("{} does not hold {what}", show(path))));
     }

@@ -13,9 +13,11 @@
 
 // Until `junction run` wires the config in, only `check` uses it.
 
+mod check_national;
 mod components;
 mod error;
 mod files;
+mod national;
 mod parse;
 mod routes;
 mod schema;
@@ -27,10 +29,15 @@ use std::path::Path;
 
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use components::{
-    Breaker, Destination, DestinationKind, FhirHttp, FileSink, HttpSource, Method, MllpSink,
+    Breaker, Destination, DestinationKind, Encode, FhirHttp, FileSink, HttpSource, Method, MllpSink,
     MllpSource, Retry, Route, Source, SourceKind,
 };
 pub use error::ConfigError;
+#[allow(unused_imports)] // the module's surface
+pub use national::{
+    Environment, ErsSink, ErsWorklist, EpsSink, Mesh, MeshInbox, MeshSend, MeshSink, National,
+    NationalSim, PdsVerify, PlatformAuth, RateLimit, Service, Steps,
+};
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use routes::validate_expression;
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it

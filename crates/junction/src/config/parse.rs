@@ -12,6 +12,7 @@ use super::components::{
     Destination, DestinationCommon, DestinationKind, Route, Source, SourceCommon, SourceKind,
 };
 use super::error::{ConfigError, Located, join};
+use super::national::{National, Steps};
 use super::schema::{Http, Log, Node, Simulators, Store, StoreBackend, Token};
 use super::tree::{Value, index_table, read};
 use super::units;
@@ -20,6 +21,8 @@ const SECTIONS: &[&str] = &[
     "node",
     "log",
     "simulators",
+    "national",
+    "steps",
     "store",
     "http",
     "code_tables",
@@ -35,6 +38,8 @@ pub(super) struct Draft {
     pub node: Node,
     pub log: Log,
     pub simulators: Simulators,
+    pub national: National,
+    pub steps: Steps,
     /// `None` if `[store]` failed to read.
     pub store: Option<Store>,
     /// `None` if `[http]` failed to read.
@@ -85,6 +90,10 @@ pub(super) fn parse(loc: &mut Located, text: &str, errors: &mut Vec<ConfigError>
             "simulators" => {
                 draft.simulators = read(loc, "simulators", value, errors).unwrap_or_default();
             }
+            "national" => {
+                draft.national = read(loc, "national", value, errors).unwrap_or_default();
+            }
+            "steps" => draft.steps = read(loc, "steps", value, errors).unwrap_or_default(),
             "store" => draft.store = store(loc, value, errors),
             "http" => draft.http = http(loc, value, errors),
             "code_tables" => draft.code_tables = code_tables(loc, value, errors),
@@ -230,6 +239,8 @@ fn source(
     let common: Option<SourceCommon> = read(loc, path, shared, errors);
     let kind = match type_of(loc, path, ty, SourceKind::TYPES, errors)?.as_str() {
         "mllp" => read(loc, path, rest, errors).map(SourceKind::Mllp),
+        "ers_worklist" => read(loc, path, rest, errors).map(SourceKind::ErsWorklist),
+        "mesh_inbox" => read(loc, path, rest, errors).map(SourceKind::MeshInbox),
         _ => read(loc, path, rest, errors).map(SourceKind::Http),
     };
     let common = common?;
@@ -246,11 +257,24 @@ fn destination(
     value: Value<'_>,
     errors: &mut Vec<ConfigError>,
 ) -> Option<Destination> {
-    let (shared, rest, ty) = split(value, &["name", "concurrency", "retry", "breaker"]);
+    let (shared, rest, ty) = split(
+        value,
+        &[
+            "name",
+            "concurrency",
+            "retry",
+            "breaker",
+            "allow_restricted",
+            "encode",
+        ],
+    );
     let common: Option<DestinationCommon> = read(loc, path, shared, errors);
     let kind = match type_of(loc, path, ty, DestinationKind::TYPES, errors)?.as_str() {
         "fhir_http" => read(loc, path, rest, errors).map(DestinationKind::FhirHttp),
         "mllp" => read(loc, path, rest, errors).map(DestinationKind::Mllp),
+        "ers" => read(loc, path, rest, errors).map(DestinationKind::Ers),
+        "eps" => read(loc, path, rest, errors).map(DestinationKind::Eps),
+        "mesh" => read(loc, path, rest, errors).map(DestinationKind::Mesh),
         _ => read(loc, path, rest, errors).map(DestinationKind::File),
     };
     let common = common?;
@@ -259,6 +283,8 @@ fn destination(
         concurrency: common.concurrency,
         retry: common.retry,
         breaker: common.breaker,
+        allow_restricted: common.allow_restricted,
+        encode: common.encode,
         kind: kind?,
     })
 }

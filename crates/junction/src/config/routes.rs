@@ -5,8 +5,8 @@ use super::components::Route;
 use super::error::join;
 use super::validate::Checker;
 
-/// Transform steps routes may name. None are built in yet; the router will supply them.
-const STEPS: &[&str] = &[];
+/// The routing steps built in, and what each needs configured.
+pub const STEPS: &[(&str, &str)] = &[("pds_verify", "[national.pds]")];
 
 /// Checks a `when` expression with the router's own compiler (no I/O), so `check` reports the
 /// column of a mistake.
@@ -42,6 +42,7 @@ pub(super) fn check(
     r: &Route,
     sources: &[String],
     destinations: &[String],
+    steps: &[&str],
 ) {
     for (i, s) in r.sources.iter().enumerate() {
         if !sources.contains(s) {
@@ -85,11 +86,16 @@ pub(super) fn check(
         v.err(&join(path, "when"), e);
     }
     for (i, step) in r.steps.iter().enumerate() {
-        if !STEPS.contains(&step.as_str()) {
-            v.err(
-                &format!("{path}.steps[{i}]"),
-                format!("unknown step {step:?} (no steps are built in this release)"),
-            );
+        if steps.contains(&step.as_str()) {
+            continue;
         }
+        let message = match STEPS.iter().find(|(name, _)| name == step) {
+            Some((_, needs)) => format!("step {step:?} needs {needs} configured"),
+            None => {
+                let all: Vec<&str> = STEPS.iter().map(|(n, _)| *n).collect();
+                format!("unknown step {step:?} (built in: {})", all.join(", "))
+            }
+        };
+        v.err(&format!("{path}.steps[{i}]"), message);
     }
 }

@@ -14,6 +14,7 @@ use junction_model::CodeTables;
 use serde::Deserialize;
 
 use super::components::{Destination, Route, Source};
+use super::national::{National, NationalSim, Steps};
 use super::units;
 
 /// The whole, validated configuration.
@@ -25,6 +26,10 @@ pub struct Config {
     pub log: Log,
     /// `[simulators]`: in-process simulators to start.
     pub simulators: Simulators,
+    /// `[national.*]`: the NHS national services.
+    pub national: National,
+    /// `[steps.*]`: routing step settings.
+    pub steps: Steps,
     /// `[store]`: journal and outbox storage.
     pub store: Store,
     /// `[http]`: admin API, ingest, `/metrics`, `/healthz`, `/readyz`.
@@ -50,6 +55,9 @@ pub struct Simulators {
     /// A FHIR R4 server at `http://{fhir}/fhir` (see `junction-sim`).
     #[serde(default, deserialize_with = "units::opt_socket_addr")]
     pub fhir: Option<SocketAddr>,
+    /// The NHS API platform token endpoint, PDS, e-RS and EPS on one listener.
+    #[serde(default)]
+    pub national: Option<NationalSim>,
 }
 
 /// `[node]`.

@@ -127,6 +127,11 @@ pub fn socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Err
     d.deserialize_str(V)
 }
 
+/// Deserialises an optional size (for keys that may be left out).
+pub fn opt_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    size(d).map(Some)
+}
+
 /// Deserialises an optional `IP:port` (for keys that may be left out).
 pub fn opt_socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
     socket_addr(d).map(Some)

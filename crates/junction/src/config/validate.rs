@@ -33,6 +33,10 @@ pub(super) fn validate(
         v.http(http);
         listeners.push(("http.listen".to_owned(), http.listen));
     }
+    if let Some(sim) = &draft.simulators.national {
+        listeners.push(("simulators.national.listen".to_owned(), sim.listen));
+    }
+    v.national(&draft.national, &draft.simulators);
     v.unique("source", "sources", &draft.source_names);
     for (i, s) in &draft.sources {
         let path = format!("sources[{i}]");
@@ -40,11 +44,13 @@ pub(super) fn validate(
             listeners.push((join(&path, "listen"), m.listen));
         }
         v.source(&path, s);
+        v.national_source(&path, s, &draft.national);
     }
     v.listeners(&listeners);
     v.unique("destination", "destinations", &draft.destination_names);
     for (i, d) in &draft.destinations {
         v.destination(&format!("destinations[{i}]"), d);
+        v.national_destination(&format!("destinations[{i}]"), d, &draft.national);
     }
     let route_names: Vec<(usize, String)> = draft
         .routes
@@ -54,6 +60,7 @@ pub(super) fn validate(
     v.unique("route", "routes", &route_names);
     let source_names = names(&draft.source_names);
     let destination_names = names(&draft.destination_names);
+    let steps = draft.national.steps();
     for (i, r) in &draft.routes {
         routes::check(
             &mut v,
@@ -61,6 +68,7 @@ pub(super) fn validate(
             r,
             &source_names,
             &destination_names,
+            &steps,
         );
     }
     let mut code_tables = CodeTables::new();
@@ -74,6 +82,8 @@ pub(super) fn validate(
         node: draft.node,
         log: draft.log,
         simulators: draft.simulators,
+        national: draft.national,
+        steps: draft.steps,
         store: draft.store?,
         http: draft.http?,
         code_table_paths: draft.code_tables,
@@ -85,8 +95,8 @@ pub(super) fn validate(
 }
 
 pub(super) struct Checker<'a> {
-    loc: &'a Located,
-    errors: &'a mut Vec<ConfigError>,
+    pub(super) loc: &'a Located,
+    pub(super) errors: &'a mut Vec<ConfigError>,
 }
 
 impl Checker<'_> {
@@ -129,13 +139,13 @@ impl Checker<'_> {
         }
     }
 
-    fn positive(&mut self, key: &str, n: u64) {
+    pub(super) fn positive(&mut self, key: &str, n: u64) {
         if n == 0 {
             self.err(key, "must be greater than 0");
         }
     }
 
-    fn nonzero(&mut self, key: &str, d: Duration) {
+    pub(super) fn nonzero(&mut self, key: &str, d: Duration) {
         if d.is_zero() {
             self.err(key, "must be longer than 0s");
         }
@@ -196,7 +206,7 @@ impl Checker<'_> {
         }
     }
 
-    fn env_name(&mut self, key: &str, var: &str) {
+    pub(super) fn env_name(&mut self, key: &str, var: &str) {
         if var.is_empty() || var.contains(['=', '\0']) {
             self.err(key, format!("invalid environment variable name {var:?}"));
         }
@@ -242,6 +252,7 @@ impl Checker<'_> {
                 }
             }
             SourceKind::Http(h) => self.positive(&join(path, "max_body"), h.max_body),
+            SourceKind::ErsWorklist(_) | SourceKind::MeshInbox(_) => {}
         }
     }
 
@@ -271,7 +282,7 @@ impl Checker<'_> {
         }
     }
 
-    fn client_tls(&mut self, path: &str, tls: &ClientTls) {
+    pub(super) fn client_tls(&mut self, path: &str, tls: &ClientTls) {
         if let Some(ca) = &tls.ca {
             files::pem(
                 self.loc,
@@ -355,10 +366,11 @@ impl Checker<'_> {
             DestinationKind::File(f) => {
                 files::dir_if_exists(self.loc, &join(path, "dir"), &f.dir, self.errors)
             }
+            DestinationKind::Ers(_) | DestinationKind::Eps(_) | DestinationKind::Mesh(_) => {}
         }
     }
 
-    fn url(&mut self, key: &str, url: &str) {
+    pub(super) fn url(&mut self, key: &str, url: &str) {
         let ok = url.parse::<http::Uri>().is_ok_and(|u| {
             matches!(u.scheme_str(), Some("http" | "https"))
                 && u.host().is_some_and(|h| !h.is_empty())
