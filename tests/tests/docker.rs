@@ -8,19 +8,21 @@
 mod docker_files;
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use docker_files::deploy::{
     alert_exprs, docker_file, exec_form, instructions, items, listens, pairs, repo, scrape_targets,
-    section, service_key, toml_strings,
+    service_key, toml_strings,
 };
-use docker_files::promql::{Exposition, metric_names, variable_query_expr};
+use docker_files::grafana::{collect_uids, dashboard_exprs, names_in};
+use docker_files::nodes::{
+    CONFIG_IN_IMAGE, check, host_paths, mounted_config, port_of, section_range,
+};
+use docker_files::promql::Exposition;
 use junction_e2e::adt::adt;
 use junction_e2e::config;
 use junction_e2e::fhir_server::FhirServer;
-use junction_e2e::gateway::{Gateway, binary};
+use junction_e2e::gateway::Gateway;
 use junction_e2e::http;
 use junction_e2e::mllp::MllpClient;
 use junction_e2e::nhs::nhs_numbers;
@@ -28,8 +30,6 @@ use junction_e2e::wait::eventually;
 
 /// The Junction services in compose.yaml.
 const NODES: [&str; 2] = ["node-a", "node-b"];
-/// Where the image reads its config (Dockerfile CMD) and compose mounts each node's.
-const CONFIG_IN_IMAGE: &str = "/etc/junction/junction.toml";
 /// Series Prometheus makes itself rather than scraping.
 const PROMETHEUS_SERIES: &[&str] = &["up"];
 /// What `junction check` says of a postgres store until that store is built in (issue 7),
@@ -37,30 +37,6 @@ const PROMETHEUS_SERIES: &[&str] = &["up"];
 const POSTGRES_NOT_BUILT: &str =
     "store.type: postgres store is not built in this release (use type = \"sqlite\")";
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Every PromQL expression in the dashboard JSON: panel targets (rows included) and the
-/// metric-backed template variable queries.
-fn dashboard_exprs(v: &serde_json::Value, out: &mut Vec<String>) {
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, x) in map {
-                match (k.as_str(), x) {
-                    ("expr", serde_json::Value::String(s)) => out.push(s.clone()),
-                    ("query", serde_json::Value::String(s)) => {
-                        out.extend(variable_query_expr(s).map(str::to_owned));
-                    }
-                    _ => dashboard_exprs(x, out),
-                }
-            }
-        }
-        serde_json::Value::Array(list) => list.iter().for_each(|x| dashboard_exprs(x, out)),
-        _ => {}
-    }
-}
-
-fn names_in(exprs: &[String]) -> BTreeSet<String> {
-    exprs.iter().flat_map(|e| metric_names(e)).collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_and_alerts_name_only_exported_metrics() {
@@ -218,41 +194,6 @@ fn alerts_and_dashboard_agree_with_prometheus_and_grafana_provisioning() {
     );
 }
 
-fn collect_uids(v: &serde_json::Value, out: &mut BTreeSet<String>) {
-    match v {
-        serde_json::Value::Object(map) => {
-            if let Some(ds) = map.get("datasource")
-                && let Some(uid) = ds.get("uid").and_then(|u| u.as_str())
-            {
-                out.insert(uid.to_owned());
-            }
-            map.values().for_each(|x| collect_uids(x, out));
-        }
-        serde_json::Value::Array(list) => list.iter().for_each(|x| collect_uids(x, out)),
-        _ => {}
-    }
-}
-
-/// The host file compose mounts as a node's config.
-fn mounted_config(compose: &str, node: &str) -> std::path::PathBuf {
-    let volumes = items(&service_key(compose, node, "volumes").expect("node volumes"));
-    let src = volumes
-        .iter()
-        .find_map(|v| {
-            let mut parts = v.split(':');
-            let (src, dst) = (parts.next()?, parts.next()?);
-            (dst == CONFIG_IN_IMAGE).then(|| src.to_owned())
-        })
-        .unwrap_or_else(|| panic!("{node} mounts no config at {CONFIG_IN_IMAGE}: {volumes:?}"));
-    repo().join("docker").join(src)
-}
-
-fn port_of(addr: &str) -> u16 {
-    addr.rsplit_once(':')
-        .and_then(|(_, p)| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {addr:?}"))
-}
-
 #[test]
 fn published_exposed_probed_and_scraped_ports_are_the_configs_listeners() {
     let compose = docker_file("compose.yaml");
@@ -320,60 +261,6 @@ fn published_exposed_probed_and_scraped_ports_are_the_configs_listeners() {
     assert_eq!(targets.len(), NODES.len(), "scrape targets: {targets:?}");
 }
 
-/// Rewrites the image's and compose's container paths in a node config to this checkout's
-/// (the Dockerfile's COPY sources, compose's bind mounts) or to `data` (named volumes).
-fn host_paths(compose: &str, node: &str, cfg: &str, data: &Path) -> String {
-    let mut map: Vec<(String, String)> = Vec::new();
-    for (kw, args) in instructions(&docker_file("Dockerfile")) {
-        if kw == "COPY" && !args.starts_with("--") {
-            let mut parts = args.split_whitespace();
-            if let (Some(src), Some(dst)) = (parts.next(), parts.next())
-                && src != "."
-            {
-                map.push((dst.to_owned(), repo().join(src).display().to_string()));
-            }
-        }
-    }
-    for v in items(&service_key(compose, node, "volumes").expect("volumes")) {
-        let mut parts = v.split(':');
-        if let (Some(src), Some(dst)) = (parts.next(), parts.next()) {
-            let host = if src.starts_with('.') {
-                repo().join("docker").join(src)
-            } else {
-                data.to_path_buf()
-            };
-            map.push((dst.to_owned(), host.display().to_string()));
-        }
-    }
-    let mut out = cfg.to_owned();
-    for (_, key, value) in toml_strings(cfg) {
-        if !value.starts_with('/') {
-            continue;
-        }
-        let (dst, host) = map
-            .iter()
-            .find(|(dst, _)| value.starts_with(&format!("{dst}/")))
-            .unwrap_or_else(|| {
-                panic!("{node}: {key} = {value}: neither the image nor compose provides it")
-            });
-        out = out.replace(&value, &value.replacen(dst.as_str(), host, 1));
-    }
-    out
-}
-
-fn check(path: &Path) -> (bool, Vec<String>) {
-    let out = Command::new(binary())
-        .args(["check", "--config"])
-        .arg(path)
-        .output()
-        .expect("run junction check");
-    let errors = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .map(|l| l.split_once(": ").map_or(l, |(_, rest)| rest).to_owned())
-        .collect();
-    (out.status.success(), errors)
-}
-
 #[test]
 fn mounted_configs_pass_junction_check() {
     let compose = docker_file("compose.yaml");
@@ -437,18 +324,6 @@ fn mounted_configs_pass_junction_check() {
     );
 }
 
-/// The byte range of a `[header]` table, up to the next table header.
-fn section_range(cfg: &str, header: &str) -> std::ops::Range<usize> {
-    let start = cfg
-        .find(&format!("\n{header}\n"))
-        .map(|i| i + 1)
-        .expect("table");
-    let end = cfg[start + header.len()..]
-        .find("\n[")
-        .map_or(cfg.len(), |i| start + header.len() + i + 1);
-    start..end
-}
-
 #[test]
 fn dockerfile_builds_pinned_and_runs_as_a_fixed_non_root_user() {
     let steps = instructions(&docker_file("Dockerfile"));
@@ -487,7 +362,7 @@ fn dockerfile_builds_pinned_and_runs_as_a_fixed_non_root_user() {
             .iter()
             .filter(|(k, _)| k == kw)
             .map(|(_, a)| a.clone())
-            .last()
+            .next_back()
     };
     let user = get("USER").expect("USER in the runtime stage");
     let uid: u32 = user
