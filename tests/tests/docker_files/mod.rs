@@ -1,0 +1,8 @@
+//! Helpers for `tests/docker.rs`: reading the Docker deployment files ([`deploy`]), the
+//! Grafana dashboard ([`grafana`]), the Junction nodes' configs ([`nodes`]) and the metric names
+//! in PromQL and `/metrics` ([`promql`]).
+
+pub mod deploy;
+pub mod grafana;
+pub mod nodes;
+pub mod promql;
