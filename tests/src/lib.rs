@@ -7,6 +7,7 @@ pub mod fhir_server;
 pub mod gateway;
 pub mod http;
 pub mod mllp;
+pub mod mllp_peer;
 pub mod nhs;
 pub mod raw_mllp;
 pub mod wait;

@@ -62,7 +62,11 @@ impl Adapter for FhirAdapter {
         let clinical = bundle
             .resources()
             .find(|r| !matches!(r, Resource::MessageHeader(_)));
-        let kind = clinical.map_or(EventKind::Other("fhir.bundle".into()), kind_of);
+        let kind = if bundle.resources().any(is_referral_review) {
+            EventKind::from_name("referral.reviewed")
+        } else {
+            clinical.map_or(EventKind::Other("fhir.bundle".into()), kind_of)
+        };
         let patient_key = bundle.resources().find_map(nhs_key);
         let mut event = Event::new(
             deterministic_id(ID_NAMESPACE, &[msg.source, msg.correlation_id, "0"]),
@@ -75,6 +79,27 @@ impl Adapter for FhirAdapter {
         event.patient_key = patient_key;
         Ok(vec![event])
     }
+}
+
+/// The e-RS review outcome code system (A028's `reviewOutcome`).
+const ERS_REVIEW_OUTCOME: &str = "https://fhir.nhs.uk/STU3/CodeSystem/eRS-ReviewOutcome-1";
+
+/// A Task whose business status is an e-RS review outcome: the bundle reports a clinician's
+/// review of a referral (`referral.reviewed`, for the `ers` destination).
+fn is_referral_review(r: &Resource) -> bool {
+    let Resource::Unknown(task) = r else {
+        return false;
+    };
+    task.get("resourceType").and_then(serde_json::Value::as_str) == Some("Task")
+        && task
+            .get("businessStatus")
+            .and_then(|s| s.get("coding"))
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|codings| {
+                codings.iter().any(|c| {
+                    c.get("system").and_then(serde_json::Value::as_str) == Some(ERS_REVIEW_OUTCOME)
+                })
+            })
 }
 
 /// The event kind a resource announces.
@@ -153,6 +178,20 @@ mod tests {
         assert_eq!(events[0].kind.as_str(), "order.placed");
         assert_eq!(events[0].bundle.type_, "message");
         assert_eq!(events[0].patient_key.as_deref(), Some("nhs:9990000018"));
+    }
+
+    #[test]
+    fn a_task_with_an_ers_review_outcome_is_a_referral_review() {
+        let body = r#"{"resourceType":"Bundle","type":"collection","entry":[
+            {"resource":{"resourceType":"ServiceRequest","id":"sr-1","meta":{"versionId":"5"},
+              "identifier":[{"system":"https://fhir.nhs.uk/Id/UBRN","value":"000000070001"}]}},
+            {"resource":{"resourceType":"Task","status":"completed","intent":"order",
+              "focus":{"reference":"ServiceRequest/sr-1"},
+              "businessStatus":{"coding":[{"system":"https://fhir.nhs.uk/STU3/CodeSystem/eRS-ReviewOutcome-1",
+                "code":"ACCEPT_REFER_BOOK_LATER"}]}}}]}"#;
+        assert_eq!(decode(body).unwrap()[0].kind.as_str(), "referral.reviewed");
+        let other_task = body.replace("eRS-ReviewOutcome-1", "something-else");
+        assert_eq!(decode(&other_task).unwrap()[0].kind.as_str(), "order.placed");
     }
 
     #[test]

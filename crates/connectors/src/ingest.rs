@@ -9,6 +9,8 @@ use bytes::Bytes;
 pub const HL7V2_CONTENT_TYPE: &str = "x-application/hl7-v2+er7";
 /// Content type recorded for FHIR JSON.
 pub const FHIR_JSON_CONTENT_TYPE: &str = "application/fhir+json";
+/// Content type recorded for XML (HL7 v3 messages such as EPS prescriptions).
+pub const XML_CONTENT_TYPE: &str = "application/xml";
 
 /// One message as received, with what the source could read from it without decoding it.
 #[derive(Clone)]

@@ -22,7 +22,9 @@ use tracing::{debug, info, warn};
 pub use outcome::operation_outcome;
 
 use crate::hl7::{self, Info, Invalid};
-use crate::ingest::{FHIR_JSON_CONTENT_TYPE, HL7V2_CONTENT_TYPE, Inbound, Ingest, IngestOutcome};
+use crate::ingest::{
+    FHIR_JSON_CONTENT_TYPE, HL7V2_CONTENT_TYPE, Inbound, Ingest, IngestOutcome, XML_CONTENT_TYPE,
+};
 use crate::metrics::{Metrics, RejectReason};
 
 /// Settings for the HTTP source.
@@ -68,6 +70,7 @@ pub fn router<I: Ingest>(config: HttpSourceConfig, ingest: Arc<I>, metrics: Metr
 enum Kind {
     Hl7,
     Fhir,
+    Xml,
 }
 
 fn kind_of(headers: &HeaderMap) -> Option<Kind> {
@@ -76,6 +79,7 @@ fn kind_of(headers: &HeaderMap) -> Option<Kind> {
     match essence.as_str() {
         "x-application/hl7-v2+er7" | "text/plain" => Some(Kind::Hl7),
         "application/fhir+json" => Some(Kind::Fhir),
+        "application/xml" | "text/xml" | "application/hl7-v3+xml" => Some(Kind::Xml),
         _ => None,
     }
 }
@@ -96,7 +100,7 @@ async fn handle<I: Ingest>(
         return error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "not-supported",
-            "Content-Type must be x-application/hl7-v2+er7, text/plain or application/fhir+json",
+            "Content-Type must be x-application/hl7-v2+er7, text/plain, application/fhir+json or application/xml (HL7 v3)",
         );
     };
     let body = match read_body(req.into_body(), st.config.max_body).await {
@@ -121,6 +125,7 @@ async fn handle<I: Ingest>(
     let (checked, content_type) = match kind {
         Kind::Hl7 => (check_hl7(&body), HL7V2_CONTENT_TYPE),
         Kind::Fhir => (outcome::check_fhir(&body), FHIR_JSON_CONTENT_TYPE),
+        Kind::Xml => (outcome::check_xml(&body), XML_CONTENT_TYPE),
     };
     let (info, invalid) = match checked {
         Ok(info) => (info, None),

@@ -50,6 +50,46 @@ pub(crate) fn check_fhir(body: &[u8]) -> Result<Info, Invalid> {
     })
 }
 
+/// Checks an XML body just enough to journal it: text that opens with an element (after an
+/// optional BOM, XML declaration, comments and whitespace). The root element's name (e.g.
+/// `PORX_IN020101SM31`) is the message type; the adapter does the real parsing.
+pub(crate) fn check_xml(body: &[u8]) -> Result<Info, Invalid> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        Invalid::other(
+            RejectReason::Parse,
+            format!("body is not UTF-8 (byte {})", e.valid_up_to()),
+        )
+    })?;
+    let mut rest = text.trim_start_matches('\u{feff}').trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix("<?") {
+            rest = after.split_once("?>").map_or("", |(_, r)| r).trim_start();
+        } else if let Some(after) = rest.strip_prefix("<!--") {
+            rest = after.split_once("-->").map_or("", |(_, r)| r).trim_start();
+        } else {
+            break;
+        }
+    }
+    let name: String = rest
+        .strip_prefix('<')
+        .unwrap_or("")
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+        .collect();
+    if name.is_empty() {
+        return Err(Invalid::other(
+            RejectReason::Parse,
+            "body is not XML: no root element".into(),
+        ));
+    }
+    let local = name.rsplit(':').next().unwrap_or(&name).to_owned();
+    Ok(Info {
+        message_type: Some(local),
+        control_id: None,
+        sender: None,
+    })
+}
+
 /// serde_json's category of error, without its message (which may quote input).
 fn json_problem(e: &serde_json::Error) -> &'static str {
     match e.classify() {
@@ -63,6 +103,14 @@ fn json_problem(e: &serde_json::Error) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_check() {
+        let ok = check_xml(b"\xef\xbb\xbf<?xml version=\"1.0\"?>\n<!-- x --><hl7:PORX_IN020101SM31 xmlns:hl7=\"urn:hl7-org:v3\">").unwrap();
+        assert_eq!(ok.message_type.as_deref(), Some("PORX_IN020101SM31"));
+        assert!(check_xml(b"{\"resourceType\":\"Patient\"}").is_err());
+        assert!(check_xml(b"\xff<a/>").is_err());
+    }
 
     #[test]
     fn fhir_check() {

@@ -144,7 +144,7 @@ pub fn routes(cfg: &Config) -> (Vec<RouteSpec>, Known) {
                 .collect::<BTreeSet<_>>(),
         ),
         destinations: Some(cfg.destinations.iter().map(|d| d.name.clone()).collect()),
-        steps: Some(BTreeSet::new()),
+        steps: Some(cfg.national.steps().into_iter().map(String::from).collect()),
     };
     (specs, known)
 }
