@@ -14,9 +14,15 @@ pub fn default_binary() -> PathBuf {
 }
 
 /// The benchmark configuration: one MLLP source (adapter `pas`), one `fhir_http` destination
-/// at `sink`, route `kinds` (normally `patient.*`) → it; SQLite under `dir` with the default
-/// synchronous=FULL.
-pub fn config(dir: &Path, sink: SocketAddr, dest_concurrency: u32, kinds: &str) -> String {
+/// at `sink`, route `kinds` (normally `patient.*`) → it; SQLite under `dir`, every commit
+/// durable, synced the `sync` way (`pipelined` or `in_commit`).
+pub fn config(
+    dir: &Path,
+    sink: SocketAddr,
+    dest_concurrency: u32,
+    kinds: &str,
+    sync: &str,
+) -> String {
     let tables = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/code-tables");
     let data = dir.join("data");
     format!(
@@ -30,6 +36,7 @@ level = "info"
 [store]
 type = "sqlite"
 path = "{db}"
+sync = "{sync}"
 
 [http]
 listen = "127.0.0.1:0"

@@ -171,7 +171,9 @@ async fn national_services_end_to_end() {
     std::fs::write(tmp.path().join("private.pem"), &keys.private_pem).expect("write key");
     std::fs::write(tmp.path().join("api.key"), API_KEY).expect("write api key");
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let origin = format!("http://{}", listener.local_addr().expect("addr"));
     let sims = NationalSim::new(
         &origin,
@@ -187,9 +189,15 @@ async fn national_services_end_to_end() {
 
     let nhs = nhs_numbers(3);
     let (verified, mismatched, restricted) = (&nhs[0], &nhs[1], &nhs[2]);
-    sims.pds.insert(pds_patient(verified, "LS1 1AA", false)).expect("insert");
-    sims.pds.insert(pds_patient(mismatched, "ZZ9 9ZZ", false)).expect("insert");
-    sims.pds.insert(pds_patient(restricted, "LS1 1AA", true)).expect("insert");
+    sims.pds
+        .insert(pds_patient(verified, "LS1 1AA", false))
+        .expect("insert");
+    sims.pds
+        .insert(pds_patient(mismatched, "ZZ9 9ZZ", false))
+        .expect("insert");
+    sims.pds
+        .insert(pds_patient(restricted, "LS1 1AA", true))
+        .expect("insert");
 
     let fhir = FhirServer::start().await;
     let peer = MllpPeer::start().await;
@@ -203,7 +211,9 @@ async fn national_services_end_to_end() {
     let gw = Gateway::start(tmp.path(), &cfg);
 
     // ADT → PDS verification → branch.
-    let mut pas = MllpClient::connect(gw.source("pas")).await.expect("connect");
+    let mut pas = MllpClient::connect(gw.source("pas"))
+        .await
+        .expect("connect");
     for (i, n) in [verified, mismatched, restricted].into_iter().enumerate() {
         let ack = pas
             .send(&adt_a01(&format!("NAT{i}"), n, &format!("MRN{i}")))
@@ -245,7 +255,10 @@ async fn national_services_end_to_end() {
     })
     .await;
     assert_eq!(mismatch["annotations"]["pds"]["outcome"], "mismatch");
-    assert_eq!(mismatch["annotations"]["pds"]["fields"], json!(["postalCode"]));
+    assert_eq!(
+        mismatch["annotations"]["pds"]["fields"],
+        json!(["postalCode"])
+    );
 
     // e-RS worklist → REF^I12 to the PAS.
     let referral = eventually(DEADLINE, "a REF^I12 at the PAS", || {
@@ -257,7 +270,14 @@ async fn national_services_end_to_end() {
         .split('\r')
         .find(|s| s.starts_with("RF1|"))
         .expect("RF1");
-    let ubrn = rf1.split('|').nth(6).expect("RF1-6").split('^').next().unwrap_or("").to_owned();
+    let ubrn = rf1
+        .split('|')
+        .nth(6)
+        .expect("RF1-6")
+        .split('^')
+        .next()
+        .unwrap_or("")
+        .to_owned();
     assert_eq!(ubrn.len(), 12, "RF1-6 carries the UBRN: {rf1}");
     let polls = sims.ers.stats();
 
@@ -288,7 +308,10 @@ async fn national_services_end_to_end() {
     .await;
     assert_eq!(outcomes.len(), 1);
     let recorded = format!("{:?}", outcomes[0]);
-    assert!(recorded.contains(&ubrn) && recorded.contains("ACCEPT_REFER_BOOK_LATER"), "{recorded}");
+    assert!(
+        recorded.contains(&ubrn) && recorded.contains("ACCEPT_REFER_BOOK_LATER"),
+        "{recorded}"
+    );
 
     // A prescription → EPS $prepare then $process-message.
     let order = std::fs::read(
@@ -298,16 +321,20 @@ async fn national_services_end_to_end() {
     .expect("HL7 v3 prescription fixture");
     let answer = http::post(gw.http, "/ingest/epma", "application/xml", &order).await;
     assert_eq!(answer.status, 202, "{}", answer.text());
-    let accepted = eventually(DEADLINE, "the prescription at EPS (or its delivery dead)", || {
-        let got = sims.eps.accepted();
-        let http = gw.http;
-        async move {
-            if got.iter().any(|a| a.operation == Operation::Order) {
-                return Some(Ok(got));
+    let accepted = eventually(
+        DEADLINE,
+        "the prescription at EPS (or its delivery dead)",
+        || {
+            let got = sims.eps.accepted();
+            let http = gw.http;
+            async move {
+                if got.iter().any(|a| a.operation == Operation::Order) {
+                    return Some(Ok(got));
+                }
+                dead_delivery_error(http, "epma").await.map(Err)
             }
-            dead_delivery_error(http, "epma").await.map(Err)
-        }
-    })
+        },
+    )
     .await
     .unwrap_or_else(|error| panic!("the EPS delivery died: {error}"));
     let ops: Vec<Operation> = accepted.iter().map(|a| a.operation).collect();

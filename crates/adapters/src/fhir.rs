@@ -191,7 +191,10 @@ mod tests {
                 "code":"ACCEPT_REFER_BOOK_LATER"}]}}}]}"#;
         assert_eq!(decode(body).unwrap()[0].kind.as_str(), "referral.reviewed");
         let other_task = body.replace("eRS-ReviewOutcome-1", "something-else");
-        assert_eq!(decode(&other_task).unwrap()[0].kind.as_str(), "order.placed");
+        assert_eq!(
+            decode(&other_task).unwrap()[0].kind.as_str(),
+            "order.placed"
+        );
     }
 
     #[test]

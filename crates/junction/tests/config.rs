@@ -66,7 +66,7 @@ fn default_config_is_the_embedded_one() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "config OK: 3 sources, 2 destinations, 1 routes\n"
+        "config OK: 5 sources, 4 destinations, 4 routes\n"
     );
 }
 
@@ -136,7 +136,7 @@ const CASES: &[Case] = &[
         files: &[],
         errors: &[(
             "junction.toml:4:1: sources[0].adapter",
-            "unknown adapter \"lims\" (built in: pas, pacs, prescribing, fhir)",
+            "unknown adapter \"lims\" (built in: pas, pacs, prescribing, fhir, ers)",
         )],
     },
     Case {
@@ -243,11 +243,11 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "unknown destination type",
-        toml: "[[destinations]]\nname = \"mesh\"\ntype = \"mesh\"\n",
+        toml: "[[destinations]]\nname = \"fax\"\ntype = \"fax\"\n",
         files: &[],
         errors: &[(
             "junction.toml:3:8: destinations[0].type",
-            "unknown type \"mesh\" (known: fhir_http, mllp, file)",
+            "unknown type \"fax\" (known: fhir_http, mllp, file, ers, eps, mesh)",
         )],
     },
     Case {

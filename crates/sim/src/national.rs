@@ -71,10 +71,7 @@ impl NationalSim {
 
     /// All routes.
     pub fn router(&self) -> Router {
-        let services = self
-            .ers
-            .router(ERS_BASE)
-            .merge(self.eps.router());
+        let services = self.ers.router(ERS_BASE).merge(self.eps.router());
         let services = match &self.platform {
             Some(p) => services.layer(middleware::from_fn_with_state(p.clone(), require_token)),
             None => services,

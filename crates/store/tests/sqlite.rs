@@ -173,3 +173,23 @@ async fn observer_sees_batches() {
     );
     assert_eq!(stats.requests, 50);
 }
+
+/// The baseline sync mode (SQLite's own `synchronous=FULL`) keeps the same semantics.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_commit_sync_mode_keeps_what_it_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junction.db");
+    let opts = || StoreOptions {
+        pipelined_sync: false,
+        ..StoreOptions::default()
+    };
+    let store = SqliteStore::open(&path, opts()).unwrap();
+    let id = store
+        .append(suite::msg("pas", Some("FULL1"), T0))
+        .await
+        .unwrap()
+        .id();
+    drop(store);
+    let store = SqliteStore::open(&path, opts()).unwrap();
+    assert!(store.get_message(id).await.unwrap().is_some());
+}

@@ -7,7 +7,7 @@
 //! ```sh
 //! cargo run --release -p junction-e2e --bin loadgen -- [--connections N] [--messages M]
 //!     [--serial S] [--warmup W] [--starts K] [--dest-concurrency C] [--delivery-limit SECS]
-//!     [--no-delivery] [--binary PATH] [--json PATH]
+//!     [--no-delivery] [--binary PATH] [--sqlite-sync pipelined|in_commit] [--json PATH]
 //! ```
 
 #[path = "../load_gateway.rs"]
@@ -43,6 +43,8 @@ struct Args {
     /// The longest the loadgen waits for the sink to receive every event of a run.
     delivery_limit: Duration,
     binary: PathBuf,
+    /// `[store] sync` of the gateway under test.
+    sqlite_sync: String,
     json: Option<PathBuf>,
 }
 
@@ -58,6 +60,7 @@ impl Args {
             no_delivery: false,
             delivery_limit: Duration::from_secs(600),
             binary: load_gateway::default_binary(),
+            sqlite_sync: "pipelined".into(),
             json: None,
         };
         let mut it = std::env::args().skip(1);
@@ -74,12 +77,13 @@ impl Args {
                 "--delivery-limit" => a.delivery_limit = Duration::from_secs(num(value()?)? as u64),
                 "--no-delivery" => a.no_delivery = true,
                 "--binary" => a.binary = value()?.into(),
+                "--sqlite-sync" => a.sqlite_sync = value()?,
                 "--json" => a.json = Some(value()?.into()),
                 "-h" | "--help" => {
                     return Err(
                         "usage: loadgen [--connections N] [--messages M] [--serial S] \
                          [--warmup W] [--starts K] [--dest-concurrency C] [--delivery-limit SECS] \
-                         [--no-delivery] [--binary PATH] [--json PATH]"
+                         [--no-delivery] [--binary PATH] [--sqlite-sync pipelined|in_commit] [--json PATH]"
                             .into(),
                     );
                 }
@@ -186,7 +190,13 @@ async fn bench(args: &Args) -> Result<serde_json::Value, String> {
     let mut startups = Vec::new();
     for _ in 0..args.starts {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let cfg = load_gateway::config(dir.path(), sink.addr, args.dest_concurrency, kinds);
+        let cfg = load_gateway::config(
+            dir.path(),
+            sink.addr,
+            args.dest_concurrency,
+            kinds,
+            &args.sqlite_sync,
+        );
         let gw = Running::start(&args.binary, dir.path(), &cfg)?;
         startups.push(gw.startup);
         gw.stop(Duration::from_secs(10))?;
@@ -194,7 +204,13 @@ async fn bench(args: &Args) -> Result<serde_json::Value, String> {
     let startup = Latencies::new(startups.clone());
 
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let cfg = load_gateway::config(dir.path(), sink.addr, args.dest_concurrency, kinds);
+    let cfg = load_gateway::config(
+        dir.path(),
+        sink.addr,
+        args.dest_concurrency,
+        kinds,
+        &args.sqlite_sync,
+    );
     let gw = Running::start(&args.binary, dir.path(), &cfg)?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_rest = proc_status_kb(gw.pid, "VmRSS").unwrap_or(0);

@@ -61,7 +61,9 @@ pub fn mllp_source(name: &str, src: &MllpSource) -> MllpSourceConfig {
 /// calls, or (MESH) several chunks, each within the service's own timeout.
 pub fn send_timeout(cfg: &Config, dest: &Destination) -> Duration {
     let n = &cfg.national;
-    let service = |s: &Option<crate::config::Service>| s.as_ref().map_or(Duration::from_secs(30), |s| s.timeout);
+    let service = |s: &Option<crate::config::Service>| {
+        s.as_ref().map_or(Duration::from_secs(30), |s| s.timeout)
+    };
     match &dest.kind {
         DestinationKind::FhirHttp(f) => f.timeout,
         DestinationKind::Mllp(m) => m.timeout,
@@ -69,7 +71,10 @@ pub fn send_timeout(cfg: &Config, dest: &Destination) -> Duration {
         DestinationKind::Ers(_) => service(&n.ers) * 3,
         DestinationKind::Eps(_) => service(&n.eps) * 5,
         DestinationKind::Mesh(_) => {
-            n.mesh.as_ref().map_or(Duration::from_secs(120), |m| m.timeout) * 8
+            n.mesh
+                .as_ref()
+                .map_or(Duration::from_secs(120), |m| m.timeout)
+                * 8
         }
     }
 }

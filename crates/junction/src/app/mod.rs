@@ -7,13 +7,13 @@
 mod clock;
 mod convert;
 mod ingest;
-mod observer;
 mod national;
+mod observer;
 mod payloads;
 mod pipeline;
-mod steps;
 mod retention;
 mod sinks;
+mod steps;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -264,6 +264,7 @@ fn open_store(cfg: &Config, metrics: &Metrics) -> anyhow::Result<SqliteStore> {
     let options = StoreOptions {
         dedup_window_ms: i64::try_from(cfg.store.dedup_window.as_millis()).unwrap_or(i64::MAX),
         observer: metrics.store_observer(),
+        pipelined_sync: sqlite.sync == crate::config::SqliteSync::Pipelined,
         ..StoreOptions::default()
     };
     SqliteStore::open(&sqlite.path, options)
@@ -328,16 +329,33 @@ fn build_sink(
             FileSink::new(convert::file_sink(&f.dir), metrics.clone()).with_context(ctx)?,
         ),
         DestinationKind::Ers(_) => {
-            let client = clients.ers.clone().context("needs [national.ers]").with_context(ctx)?;
+            let client = clients
+                .ers
+                .clone()
+                .context("needs [national.ers]")
+                .with_context(ctx)?;
             AnySink::Ers(junction_national::ers::ErsSink::new(client))
         }
         DestinationKind::Eps(e) => {
-            let service = clients.eps.clone().context("needs [national.eps]").with_context(ctx)?;
+            let service = clients
+                .eps
+                .clone()
+                .context("needs [national.eps]")
+                .with_context(ctx)?;
             AnySink::Eps(national::eps_sink(cfg, e, service).with_context(ctx)?)
         }
         DestinationKind::Mesh(m) => {
-            let client = clients.mesh.clone().context("needs [national.mesh]").with_context(ctx)?;
-            AnySink::Mesh(national::mesh_sink(&cfg.node.name, m, client, store.clone()))
+            let client = clients
+                .mesh
+                .clone()
+                .context("needs [national.mesh]")
+                .with_context(ctx)?;
+            AnySink::Mesh(national::mesh_sink(
+                &cfg.node.name,
+                m,
+                client,
+                store.clone(),
+            ))
         }
     })
 }

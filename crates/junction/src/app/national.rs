@@ -11,9 +11,7 @@ use junction_model::Event;
 use junction_national::ers::{ErsClient, ErsConfig, SeenReferrals, WorklistPoller};
 use junction_national::mesh::{InboxPoller, MeshClient, MeshConfig, MeshCredentials, PollerConfig};
 use junction_national::pds::{Verifier, VerifierConfig};
-use junction_national::platform::{
-    RateLimit, ServiceClient, ServiceConfig, SignedJwtConfig,
-};
+use junction_national::platform::{RateLimit, ServiceClient, ServiceConfig, SignedJwtConfig};
 use junction_store::Store;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -142,7 +140,10 @@ pub async fn start_simulators(
             api_key: a.api_key.clone(),
             key_id: a.key_id.clone(),
             public_key_pem: std::fs::read_to_string(&a.public_key).with_context(|| {
-                format!("simulators.national.auth.public_key: reading {}", a.public_key.display())
+                format!(
+                    "simulators.national.auth.public_key: reading {}",
+                    a.public_key.display()
+                )
             })?,
         }),
         None => None,
@@ -221,7 +222,9 @@ pub fn spawn_pollers<S: Store, I: Ingest>(
                 ));
             }
             SourceKind::MeshInbox(m) => {
-                let Some(client) = &clients.mesh else { continue };
+                let Some(client) = &clients.mesh else {
+                    continue;
+                };
                 let poller = InboxPoller::new(
                     client.clone(),
                     PollerConfig {
@@ -259,7 +262,11 @@ impl SeenReferrals for StoredSeen {
 
     fn insert(&mut self, ubrn: &str, version: u64) {
         if self.seen.len() >= MAX_SEEN
-            && let Some(oldest) = self.seen.iter().min_by_key(|(_, v)| **v).map(|(k, _)| k.clone())
+            && let Some(oldest) = self
+                .seen
+                .iter()
+                .min_by_key(|(_, v)| **v)
+                .map(|(k, _)| k.clone())
         {
             self.seen.remove(&oldest);
         }
@@ -369,6 +376,12 @@ pub fn mesh_sink<S: Store>(
 /// A `mex-LocalID` prefix from the node name (letters, digits, `-`, `_`, `.` only).
 fn local_id_prefix(node: &str) -> String {
     node.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }

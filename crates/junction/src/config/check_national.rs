@@ -88,7 +88,10 @@ impl Checker<'_> {
         }
         if let Some(rate) = &s.rate_limit {
             if !(rate.per_second.is_finite() && rate.per_second > 0.0) {
-                self.err(&join(path, "rate_limit.per_second"), "must be greater than 0");
+                self.err(
+                    &join(path, "rate_limit.per_second"),
+                    "must be greater than 0",
+                );
             }
             self.positive(&join(path, "rate_limit.burst"), rate.burst.into());
         }
@@ -151,7 +154,10 @@ impl Checker<'_> {
                 }
                 self.nonzero(&join(path, "interval"), w.interval);
                 if n.ers.as_ref().is_some_and(|e| e.ods_code.is_none()) {
-                    self.err("national.ers", "missing ods_code (sent as NHSD-End-User-Organisation-ODS)");
+                    self.err(
+                        "national.ers",
+                        "missing ods_code (sent as NHSD-End-User-Organisation-ODS)",
+                    );
                 }
             }
             SourceKind::MeshInbox(m) => {
@@ -167,7 +173,10 @@ impl Checker<'_> {
             DestinationKind::Ers(_) => {
                 self.needs(path, "ers", n.ers.is_some());
                 if n.ers.as_ref().is_some_and(|e| e.ods_code.is_none()) {
-                    self.err("national.ers", "missing ods_code (sent as NHSD-End-User-Organisation-ODS)");
+                    self.err(
+                        "national.ers",
+                        "missing ods_code (sent as NHSD-End-User-Organisation-ODS)",
+                    );
                 }
             }
             DestinationKind::Eps(e) => {
@@ -200,8 +209,7 @@ impl Checker<'_> {
                     self.positive(&join(path, "chunk_size"), size);
                 }
             }
-            DestinationKind::FhirHttp(_) | DestinationKind::Mllp(_) | DestinationKind::File(_) => {
-            }
+            DestinationKind::FhirHttp(_) | DestinationKind::Mllp(_) | DestinationKind::File(_) => {}
         }
     }
 }

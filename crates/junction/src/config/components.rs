@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::national::{ErsSink, ErsWorklist, EpsSink, MeshInbox, MeshSink};
+use super::national::{EpsSink, ErsSink, ErsWorklist, MeshInbox, MeshSink};
 use super::schema::{ClientTls, Secret, ServerTls, secret};
 use super::units;
 

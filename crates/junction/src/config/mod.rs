@@ -29,13 +29,13 @@ use std::path::Path;
 
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use components::{
-    Breaker, Destination, DestinationKind, Encode, FhirHttp, FileSink, HttpSource, Method, MllpSink,
-    MllpSource, Retry, Route, Source, SourceKind,
+    Breaker, Destination, DestinationKind, Encode, FhirHttp, FileSink, HttpSource, Method,
+    MllpSink, MllpSource, Retry, Route, Source, SourceKind,
 };
 pub use error::ConfigError;
 #[allow(unused_imports)] // the module's surface
 pub use national::{
-    Environment, ErsSink, ErsWorklist, EpsSink, Mesh, MeshInbox, MeshSend, MeshSink, National,
+    Environment, EpsSink, ErsSink, ErsWorklist, Mesh, MeshInbox, MeshSend, MeshSink, National,
     NationalSim, PdsVerify, PlatformAuth, RateLimit, Service, Steps,
 };
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it
@@ -43,7 +43,7 @@ pub use routes::validate_expression;
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use schema::{
     ClientTls, Config, Http, Log, LogFormat, Node, Postgres, Role, Secret, ServerTls, Simulators,
-    Sqlite, Store, StoreBackend, Token,
+    Sqlite, SqliteSync, Store, StoreBackend, Token,
 };
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use units::{parse_duration, parse_size};

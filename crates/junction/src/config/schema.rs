@@ -156,12 +156,29 @@ pub struct Sqlite {
     /// Database file; default `./data/junction.db`.
     #[serde(default = "default_sqlite_path")]
     pub path: PathBuf,
+    /// How each commit is made durable (both sync the WAL before anything is acknowledged):
+    /// `pipelined` (default: a second thread syncs while the next batch runs) or `in_commit`
+    /// (SQLite's `synchronous=FULL`, syncing inside each COMMIT).
+    #[serde(default)]
+    pub sync: SqliteSync,
+}
+
+/// `[store] sync = "…"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteSync {
+    /// `synchronous=NORMAL` plus an `fdatasync` of the WAL per commit group, on its own thread.
+    #[default]
+    Pipelined,
+    /// `synchronous=FULL`.
+    InCommit,
 }
 
 impl Default for Sqlite {
     fn default() -> Self {
         Self {
             path: default_sqlite_path(),
+            sync: SqliteSync::default(),
         }
     }
 }

@@ -20,7 +20,14 @@ use crate::{
     RouteOutcome, StoreStats,
 };
 use read::ReadPool;
-use writer::Writer;
+use writer::{SyncMode, Writer};
+
+/// SQLite's WAL file for the database at `db`: its path with `-wal` appended.
+fn wal_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
 
 /// Pages given back per `incremental_vacuum` step, so a big prune never holds the writer long.
 const VACUUM_STEP_PAGES: u32 = 512;
@@ -30,9 +37,12 @@ const VACUUM_STEP_PAGES: u32 = 512;
 pub struct StoreOptions {
     /// Door-duplicate window, ms (default 7 days).
     pub dedup_window_ms: i64,
-    /// `synchronous=FULL` (default, fsync on every commit) or `NORMAL` (tests only: a power
-    /// cut may lose the last commits).
+    /// Every commit durable before its callers are answered (default), or not (tests only: a
+    /// power cut may lose the last commits; a process crash loses nothing).
     pub synchronous_full: bool,
+    /// With `synchronous_full`: sync the WAL on a second thread while the writer runs the next
+    /// batch (default), or inside SQLite's COMMIT (`synchronous=FULL`), as a baseline.
+    pub pipelined_sync: bool,
     /// How long a connection waits on a lock before failing.
     pub busy_timeout: Duration,
     /// Most requests in one group commit.
@@ -48,6 +58,7 @@ impl Default for StoreOptions {
         StoreOptions {
             dedup_window_ms: DEFAULT_DEDUP_WINDOW_MS,
             synchronous_full: true,
+            pipelined_sync: true,
             busy_timeout: Duration::from_secs(5),
             max_batch: 512,
             read_pool: 4,
@@ -61,6 +72,7 @@ impl fmt::Debug for StoreOptions {
         f.debug_struct("StoreOptions")
             .field("dedup_window_ms", &self.dedup_window_ms)
             .field("synchronous_full", &self.synchronous_full)
+            .field("pipelined_sync", &self.pipelined_sync)
             .field("busy_timeout", &self.busy_timeout)
             .field("max_batch", &self.max_batch)
             .field("read_pool", &self.read_pool)
@@ -97,8 +109,13 @@ impl SqliteStore {
     /// Blocks while the schema is migrated: call it at startup.
     pub fn open(path: impl AsRef<Path>, opts: StoreOptions) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let conn = schema::open_writer(&path, opts.synchronous_full, opts.busy_timeout)?;
-        let writer = Writer::start(conn, opts.max_batch, Arc::clone(&opts.observer))?;
+        let sync = match (opts.synchronous_full, opts.pipelined_sync) {
+            (false, _) => SyncMode::Off,
+            (true, false) => SyncMode::InCommit,
+            (true, true) => SyncMode::Pipelined(wal_path(&path)),
+        };
+        let conn = schema::open_writer(&path, sync == SyncMode::InCommit, opts.busy_timeout)?;
+        let writer = Writer::start(conn, opts.max_batch, sync, Arc::clone(&opts.observer))?;
         let reads = Arc::new(ReadPool::new(
             path.clone(),
             opts.busy_timeout,

@@ -127,6 +127,8 @@ pub(crate) fn open_writer(
             "journal_mode is {mode}, not wal"
         )));
     }
+    // `synchronous_full`: SQLite syncs the WAL inside every COMMIT; otherwise NORMAL, and the
+    // writer's syncer thread makes commits durable (see `writer::SyncMode`).
     let sync = if synchronous_full { "FULL" } else { "NORMAL" };
     conn.pragma_update(None, "synchronous", sync)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;

@@ -1,10 +1,21 @@
 //! Group commit: one thread owns the write connection and runs every queued request in one
-//! `BEGIN IMMEDIATE … COMMIT`, answering each caller only after the commit returned.
+//! `BEGIN IMMEDIATE … COMMIT`, answering each caller only once the commit is durable.
 //!
 //! Each request runs inside its own savepoint, so one failing request (a lost lease, a bad
 //! route) rolls back alone while the rest of the batch commits. A failed commit fails every
 //! request in the batch: none of them is durable.
+//!
+//! Durability ([`SyncMode`]): with `Pipelined` (the default) the connection runs
+//! `synchronous=NORMAL` and a second thread, the syncer, `fdatasync`s the WAL after each
+//! commit before answering anyone in it, while the writer already runs the next batch; one
+//! sync covers every commit made before it started. That is `synchronous=FULL`'s guarantee
+//! (FULL is NORMAL plus a WAL sync at each commit) without the writer idling through the
+//! disk's flush. Every caller waits for the sync, so nothing outside the store (an ACK, a
+//! send after a lease) ever acts on a commit that could still be lost; a read may see such a
+//! commit, and a crash then loses it together with everything after it (WAL frames carry a
+//! running checksum, so recovery stops at the first missing one).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -72,10 +83,31 @@ struct Counters {
     failed_commits: AtomicU64,
 }
 
+/// How commits are made durable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncMode {
+    /// `synchronous=NORMAL`, and the syncer thread `fdatasync`s this WAL file after each
+    /// commit, before anyone in it is answered (the default).
+    Pipelined(PathBuf),
+    /// `synchronous=FULL`: SQLite syncs inside every COMMIT, on the writer thread.
+    InCommit,
+    /// `synchronous=NORMAL` and no sync per commit (tests only: a power cut may lose the
+    /// last commits; a process crash loses nothing).
+    Off,
+}
+
+/// A committed batch on its way to its callers.
+struct Committed {
+    tasks: Vec<Box<dyn Task>>,
+    res: Result<(), StoreError>,
+    started: Instant,
+}
+
 /// The handle callers use to reach the writer thread. Dropping it stops and joins the thread.
 pub(crate) struct Writer {
     tx: Option<mpsc::Sender<Box<dyn Task>>>,
     thread: Option<JoinHandle<()>>,
+    syncer: Option<JoinHandle<()>>,
     counters: Arc<Counters>,
 }
 
@@ -84,17 +116,27 @@ impl Writer {
     pub(crate) fn start(
         conn: Connection,
         max_batch: usize,
+        sync: SyncMode,
         observer: Arc<dyn StoreObserver>,
     ) -> Result<Writer, StoreError> {
         let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<Committed>();
         let counters = Arc::new(Counters::default());
-        let thread_counters = Arc::clone(&counters);
+        let syncer_counters = Arc::clone(&counters);
+        let wal = match sync {
+            SyncMode::Pipelined(wal) => Some(wal),
+            SyncMode::InCommit | SyncMode::Off => None,
+        };
+        let syncer = std::thread::Builder::new()
+            .name("junction-store-syncer".into())
+            .spawn(move || sync_loop(done_rx, wal, &*observer, &syncer_counters))?;
         let thread = std::thread::Builder::new()
             .name("junction-store-writer".into())
-            .spawn(move || run(conn, rx, max_batch.max(1), &*observer, &thread_counters))?;
+            .spawn(move || run(conn, rx, max_batch.max(1), &done_tx))?;
         Ok(Writer {
             tx: Some(tx),
             thread: Some(thread),
+            syncer: Some(syncer),
             counters,
         })
     }
@@ -155,6 +197,11 @@ impl Drop for Writer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+        // The writer's end of the syncer's channel went with it: the syncer answers the last
+        // batches and exits.
+        if let Some(syncer) = self.syncer.take() {
+            let _ = syncer.join();
+        }
     }
 }
 
@@ -162,8 +209,7 @@ fn run(
     conn: Connection,
     mut rx: mpsc::Receiver<Box<dyn Task>>,
     max_batch: usize,
-    observer: &dyn StoreObserver,
-    counters: &Counters,
+    done: &std::sync::mpsc::Sender<Committed>,
 ) {
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
@@ -176,28 +222,83 @@ fn run(
         let (standalone, in_txn): (Vec<_>, Vec<_>) =
             batch.into_iter().partition(|task| task.standalone());
         if !in_txn.is_empty() {
-            commit_batch(&conn, in_txn, observer, counters);
+            let started = Instant::now();
+            let mut tasks = in_txn;
+            let res = run_batch(&conn, &mut tasks);
+            let _ = done.send(Committed {
+                tasks,
+                res,
+                started,
+            });
         }
         for mut task in standalone {
+            let started = Instant::now();
             let _ = task.run(&conn);
-            counters.requests.fetch_add(1, Ordering::Relaxed);
-            task.finish(Ok(()));
+            let _ = done.send(Committed {
+                tasks: vec![task],
+                res: Ok(()),
+                started,
+            });
         }
     }
-    // Connection closes here; WAL content is already durable.
+    // Connection closes here; the syncer answers what is still in flight.
 }
 
-fn commit_batch(
-    conn: &Connection,
-    mut batch: Vec<Box<dyn Task>>,
+/// Answers committed batches once they are durable: one `fdatasync` of the WAL for all the
+/// batches committed since the last one.
+fn sync_loop(
+    rx: std::sync::mpsc::Receiver<Committed>,
+    wal: Option<PathBuf>,
     observer: &dyn StoreObserver,
     counters: &Counters,
 ) {
-    let started = Instant::now();
-    let size = batch.len();
-    let res = run_batch(conn, &mut batch);
+    let mut file: Option<std::fs::File> = None;
+    while let Ok(first) = rx.recv() {
+        let mut groups = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            groups.push(more);
+        }
+        let synced = match &wal {
+            Some(path) if groups.iter().any(|g| g.res.is_ok()) => sync_wal(path, &mut file),
+            _ => Ok(()),
+        };
+        for group in groups {
+            let res = group.res.and(synced.clone());
+            record(
+                counters,
+                observer,
+                group.tasks.len(),
+                group.started,
+                res.is_ok(),
+            );
+            for task in group.tasks {
+                task.finish(res.clone());
+            }
+        }
+    }
+}
+
+/// `fdatasync` of the WAL file (opened once; SQLite keeps the same file while the writer's
+/// connection is open, rewinding it after checkpoints rather than replacing it).
+fn sync_wal(path: &std::path::Path, file: &mut Option<std::fs::File>) -> Result<(), StoreError> {
+    let io = |e: std::io::Error| StoreError::Unavailable(format!("syncing the WAL: {e}"));
+    if file.is_none() {
+        *file = Some(std::fs::File::open(path).map_err(io)?);
+    }
+    match file {
+        Some(f) => f.sync_data().map_err(io),
+        None => Ok(()),
+    }
+}
+
+fn record(
+    counters: &Counters,
+    observer: &dyn StoreObserver,
+    size: usize,
+    started: Instant,
+    ok: bool,
+) {
     let elapsed = started.elapsed();
-    let ok = res.is_ok();
     if ok {
         counters.commits.fetch_add(1, Ordering::Relaxed);
         counters
@@ -213,9 +314,6 @@ fn commit_batch(
     }
     counters.requests.fetch_add(size as u64, Ordering::Relaxed);
     observer.commit(size, elapsed, ok);
-    for task in batch {
-        task.finish(res.clone());
-    }
 }
 
 /// Runs every task between `BEGIN IMMEDIATE` and `COMMIT`, each in its own savepoint. The
