@@ -32,10 +32,6 @@ use junction_e2e::wait::eventually;
 const NODES: [&str; 2] = ["node-a", "node-b"];
 /// Series Prometheus makes itself rather than scraping.
 const PROMETHEUS_SERIES: &[&str] = &["up"];
-/// What `junction check` says of a postgres store until that store is built in (issue 7),
-/// after the `file:line:column: ` prefix.
-const POSTGRES_NOT_BUILT: &str =
-    "store.type: postgres store is not built in this release (use type = \"sqlite\")";
 const DEADLINE: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,11 +268,7 @@ fn mounted_configs_pass_junction_check() {
         let path = tmp.path().join(format!("{node}.toml"));
         std::fs::write(&path, &cfg).expect("write config");
         let (ok, errors) = check(&path);
-        // Until the postgres store is built in, its one known refusal and nothing else.
-        assert!(
-            ok || errors == [POSTGRES_NOT_BUILT],
-            "{node}: junction check: {errors:#?}"
-        );
+        assert!(ok, "{node}: junction check: {errors:#?}");
         // Everything else validated in full: the same config on SQLite passes.
         let store = section_range(&cfg, "[store]");
         let sqlite = format!(

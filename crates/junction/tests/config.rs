@@ -233,12 +233,12 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        name: "postgres is not built yet",
-        toml: "[store]\ntype = \"postgres\"\nurl = \"postgres://junction@db/junction\"\n",
+        name: "postgres url",
+        toml: "[store]\ntype = \"postgres\"\nurl = \"mysql://junction@db/junction\"\n",
         files: &[],
         errors: &[(
-            "junction.toml:2:1: store.type",
-            "postgres store is not built in this release",
+            "junction.toml:3:1: store.url",
+            "expected a PostgreSQL URL",
         )],
     },
     Case {

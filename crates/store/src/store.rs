@@ -1,5 +1,5 @@
-//! The `Store` trait: the journal and outbox contract every backend (SQLite now, PostgreSQL
-//! later) implements, and the observer hook for commit metrics.
+//! The `Store` trait: the journal and outbox contract every backend (SQLite, PostgreSQL)
+//! implements, and the observer hook for commit metrics.
 //!
 //! Contract shared by all backends:
 //! - a future resolves `Ok` only after the transaction holding the change has committed;
@@ -133,6 +133,17 @@ pub trait Store: Send + Sync + 'static {
         value: Option<&str>,
         now: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Takes or renews the leader lease `name` (e.g. a poller that must run on one node at a
+    /// time) for `node` until `now + ttl_ms`: true when `node` holds it afterwards, because
+    /// it was free, had expired (`until <= now`) or was already `node`'s (renewed).
+    fn try_lead(
+        &self,
+        name: &str,
+        node: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Commit counters so far.
     fn stats(&self) -> StoreStats;

@@ -62,6 +62,7 @@ scenarios!(
     outbox::stale_owner,
     outbox::ordering_per_key,
     outbox::depths_replay_purge,
+    lead::leader_lease,
 );
 
 proptest! {

@@ -19,14 +19,14 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use junction_adapters::{Adapter, AdapterOptions, built_in};
 use junction_connectors::fhir_http::FhirHttpSink;
 use junction_connectors::file::FileSink;
 use junction_connectors::http::HttpSourceConfig;
 use junction_connectors::mllp::{MllpSink, MllpSource};
 use junction_router::{Dispatcher, Router, Wakers};
-use junction_store::{SqliteStore, StoreOptions};
+use junction_store::{AnyStore, PgOptions, PostgresStore, SqliteStore, StoreOptions};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -51,7 +51,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let conn_metrics =
         junction_connectors::Metrics::new(&registry).context("registering metrics")?;
 
-    let store = Arc::new(open_store(&cfg, &metrics)?);
+    let store = Arc::new(open_store(&cfg, &metrics).await?);
     let tokens = tokens(&cfg)?;
     // Refuses to start with an admin API open beyond loopback; warns when it is loopback-only.
     admin::check_exposure(cfg.http.listen, &tokens).map_err(anyhow::Error::msg)?;
@@ -256,19 +256,35 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn open_store(cfg: &Config, metrics: &Metrics) -> anyhow::Result<SqliteStore> {
-    let StoreBackend::Sqlite(sqlite) = &cfg.store.backend else {
-        bail!("the postgres store is not built in this release");
-    };
-    ensure_parent(&sqlite.path)?;
-    let options = StoreOptions {
-        dedup_window_ms: i64::try_from(cfg.store.dedup_window.as_millis()).unwrap_or(i64::MAX),
-        observer: metrics.store_observer(),
-        pipelined_sync: sqlite.sync == crate::config::SqliteSync::Pipelined,
-        ..StoreOptions::default()
-    };
-    SqliteStore::open(&sqlite.path, options)
-        .with_context(|| format!("opening store {}", sqlite.path.display()))
+async fn open_store(cfg: &Config, metrics: &Metrics) -> anyhow::Result<AnyStore> {
+    let dedup_window_ms = i64::try_from(cfg.store.dedup_window.as_millis()).unwrap_or(i64::MAX);
+    match &cfg.store.backend {
+        StoreBackend::Sqlite(sqlite) => {
+            ensure_parent(&sqlite.path)?;
+            let options = StoreOptions {
+                dedup_window_ms,
+                observer: metrics.store_observer(),
+                pipelined_sync: sqlite.sync == crate::config::SqliteSync::Pipelined,
+                ..StoreOptions::default()
+            };
+            let store = SqliteStore::open(&sqlite.path, options)
+                .with_context(|| format!("opening store {}", sqlite.path.display()))?;
+            Ok(AnyStore::Sqlite(store))
+        }
+        StoreBackend::Postgres(pg) => {
+            let options = PgOptions {
+                pool: usize::try_from(pg.pool).unwrap_or(16),
+                dedup_window_ms,
+                observer: metrics.store_observer(),
+                ..PgOptions::new(pg.url.clone())
+            };
+            // The URL may hold a password: not in the error.
+            let store = PostgresStore::open(options)
+                .await
+                .context("opening the postgres store")?;
+            Ok(AnyStore::Postgres(store))
+        }
+    }
 }
 
 fn ensure_parent(path: &std::path::Path) -> anyhow::Result<()> {
@@ -304,7 +320,7 @@ fn build_sink(
     cfg: &Config,
     dest: &crate::config::Destination,
     clients: &national::Clients,
-    store: &Arc<SqliteStore>,
+    store: &Arc<AnyStore>,
     metrics: &junction_connectors::Metrics,
 ) -> anyhow::Result<AnySink> {
     let ctx = || format!("destination `{}`", dest.name);

@@ -138,7 +138,7 @@ impl Default for Store {
     }
 }
 
-/// The store backends. `postgres` is accepted by the schema but not built in this release.
+/// The store backends: embedded SQLite, or PostgreSQL shared by several nodes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[allow(dead_code)] // the postgres variant is read once that store exists (issue 7)

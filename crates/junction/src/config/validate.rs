@@ -175,10 +175,18 @@ impl Checker<'_> {
                     self.err("store.path", "empty path");
                 }
             }
-            StoreBackend::Postgres(_) => self.err(
-                "store.type",
-                "postgres store is not built in this release (use type = \"sqlite\")",
-            ),
+            StoreBackend::Postgres(p) => {
+                let ok = ["postgres://", "postgresql://", "host="]
+                    .iter()
+                    .any(|prefix| p.url.starts_with(prefix));
+                if !ok {
+                    self.err(
+                        "store.url",
+                        "expected a PostgreSQL URL (postgres://user@host:5432/db) or key=value string (host=… dbname=…)",
+                    );
+                }
+                self.positive("store.pool", p.pool.into());
+            }
         }
         self.nonzero("store.dedup_window", store.dedup_window);
         self.nonzero("store.keep_delivered", store.keep_delivered);

@@ -124,6 +124,17 @@ impl Store for PausedStore {
         held(async move { s.put_state(&k, v.as_deref(), now).await }).await
     }
 
+    async fn try_lead(
+        &self,
+        name: &str,
+        node: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let (s, name, node) = (self.0.clone(), name.to_owned(), node.to_owned());
+        held(async move { s.try_lead(&name, &node, now, ttl_ms).await }).await
+    }
+
     fn stats(&self) -> StoreStats {
         self.0.stats()
     }

@@ -304,6 +304,20 @@ impl Store for SqliteStore {
         Ok(report)
     }
 
+    async fn try_lead(
+        &self,
+        name: &str,
+        node: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let (name, node) = (name.to_owned(), node.to_owned());
+        self.inner
+            .writer
+            .call(move |conn| write::try_lead(conn, &name, &node, now, ttl_ms))
+            .await
+    }
+
     fn stats(&self) -> StoreStats {
         self.inner.writer.stats()
     }

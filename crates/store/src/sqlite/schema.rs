@@ -11,7 +11,16 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::StoreError;
 
 /// Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+
+/// Leader leases for pollers that must run on one node at a time (see `Store::try_lead`).
+const V5: &str = "
+CREATE TABLE leases (
+    name   TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until  INTEGER NOT NULL
+) WITHOUT ROWID;
+";
 
 /// Durable key-value state for connectors: poll positions, e-RS referrals already emitted, the
 /// MESH message id of a delivery.

@@ -275,3 +275,25 @@ pub(crate) fn put_state(
     };
     Ok(())
 }
+
+/// Takes or renews the leader lease `name` for `node` when it is free, expired or already
+/// `node`'s; true when `node` holds it afterwards.
+pub(crate) fn try_lead(
+    conn: &Connection,
+    name: &str,
+    node: &str,
+    now: i64,
+    ttl_ms: i64,
+) -> Result<bool, StoreError> {
+    let until = now.saturating_add(ttl_ms.max(0));
+    let held = conn
+        .prepare_cached(
+            "INSERT INTO leases (name, holder, until) VALUES (?1, ?2, ?4)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+             WHERE leases.holder = excluded.holder OR leases.until <= ?3
+             RETURNING holder",
+        )?
+        .query_row(params![name, node, now, until], |_| Ok(()))
+        .optional()?;
+    Ok(held.is_some())
+}

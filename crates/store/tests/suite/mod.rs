@@ -1,7 +1,8 @@
 //! The backend-independent store test suite: every scenario and the model test take a
-//! [`Harness`], so the SQLite backend today and a PostgreSQL backend later run the same checks.
+//! [`Harness`], so the SQLite and PostgreSQL backends run the same checks.
 
 pub mod journal;
+pub mod lead;
 pub mod model;
 pub mod outbox;
 
