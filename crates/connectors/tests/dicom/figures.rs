@@ -15,7 +15,10 @@ async fn throughput_from_four_storescu_associations() {
     assert!(ok, "peer.py many: {out}");
     let files = files_in(dir.path());
     assert_eq!(files.len(), N);
-    let bytes: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
+    let bytes: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
     let scp = start_scp(|_| {}, None).await;
     let port = scp.port.to_string();
     let started = std::time::Instant::now();

@@ -75,7 +75,10 @@ fn delivery(payload: String) -> OutboundDelivery {
 
 async fn storescu(scp: &Scp, calling: &str, names: &[&str]) {
     let port = scp.port.to_string();
-    let paths: Vec<String> = names.iter().map(|n| data().path(n).display().to_string()).collect();
+    let paths: Vec<String> = names
+        .iter()
+        .map(|n| data().path(n).display().to_string())
+        .collect();
     let mut args = vec!["-aec", SCP_AE, "-aet", calling, "127.0.0.1", &port];
     args.extend(paths.iter().map(String::as_str));
     let (ok, out) = run("storescu", &args).await;
@@ -85,15 +88,28 @@ async fn storescu(scp: &Scp, calling: &str, names: &[&str]) {
 fn received_by(dir: &Path, uid: &str) -> PathBuf {
     files_in(dir)
         .into_iter()
-        .find(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(uid)))
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.contains(uid))
+        })
         .unwrap_or_else(|| panic!("storescp has no file for {uid}: {:?}", files_in(dir)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn study_notification_then_forwarding_to_storescp() {
-    let tracker = StudyTracker::new("pacs-in", Duration::from_millis(300), Duration::from_secs(3600));
+    let tracker = StudyTracker::new(
+        "pacs-in",
+        Duration::from_millis(300),
+        Duration::from_secs(3600),
+    );
     let scp = start_scp(|_| {}, Some(tracker.clone())).await;
-    storescu(&scp, "MODALITY", &["study_1.dcm", "study_2.dcm", "study_3.dcm"]).await;
+    storescu(
+        &scp,
+        "MODALITY",
+        &["study_1.dcm", "study_2.dcm", "study_3.dcm"],
+    )
+    .await;
     let studies = scp.ingest.wait_for(STUDY_CONTENT_TYPE, 1).await;
     let d = data();
     let study_uid = d.field("study_1.dcm", "study_instance_uid");
@@ -105,17 +121,28 @@ async fn study_notification_then_forwarding_to_storescp() {
     assert_eq!(summary.study_date.as_deref(), Some("20260102"));
     assert_eq!(summary.modalities, ["CT"]);
     assert_eq!(summary.calling_ae, "MODALITY");
-    let mut counts: Vec<usize> = summary.series.iter().map(|s| s.number_of_instances).collect();
+    let mut counts: Vec<usize> = summary
+        .series
+        .iter()
+        .map(|s| s.number_of_instances)
+        .collect();
     counts.sort();
     assert_eq!(counts, [1, 2]);
     let first_id = studies[0].control_id.clone().unwrap();
-    assert!(first_id.starts_with(&format!("{study_uid}#3-")), "{first_id}");
+    assert!(
+        first_id.starts_with(&format!("{study_uid}#3-")),
+        "{first_id}"
+    );
     assert_eq!(studies[0].sender.as_deref(), Some("MODALITY"));
     assert_eq!(studies[0].message_type.as_deref(), Some("DICOM^STUDY"));
 
     // Forward the study to a real storescp: every data set arrives unchanged.
     let remote = start_storescp("FWDSCP").await;
-    let s = sink(format!("127.0.0.1:{}", remote.port), "FWDSCP", scp.store.path());
+    let s = sink(
+        format!("127.0.0.1:{}", remote.port),
+        "FWDSCP",
+        scp.store.path(),
+    );
     let payload = String::from_utf8(studies[0].raw.to_vec()).unwrap();
     assert_eq!(s.send(&delivery(payload)).await, SendOutcome::Delivered);
     for name in ["study_1.dcm", "study_2.dcm", "study_3.dcm"] {
@@ -128,7 +155,10 @@ async fn study_notification_then_forwarding_to_storescp() {
     let event = serde_json::json!({"kind": "imaging.study-available", "bundle": {"entry": [
         {"resource": {"resourceType": "ImagingStudy", "series": [{"instance": [
             {"uid": d.uid("study_3.dcm")}]}]}}]}});
-    assert_eq!(s.send(&delivery(event.to_string())).await, SendOutcome::Delivered);
+    assert_eq!(
+        s.send(&delivery(event.to_string())).await,
+        SendOutcome::Delivered
+    );
 
     // A late instance: a new notification for the whole study, with a new control id.
     storescu(&scp, "MODALITY", &["study_4.dcm"]).await;
@@ -136,7 +166,10 @@ async fn study_notification_then_forwarding_to_storescp() {
     let second: StudySummary = serde_json::from_slice(&studies[1].raw).unwrap();
     assert_eq!(second.number_of_instances, 4);
     let second_id = studies[1].control_id.clone().unwrap();
-    assert!(second_id.starts_with(&format!("{study_uid}#4-")), "{second_id}");
+    assert!(
+        second_id.starts_with(&format!("{study_uid}#4-")),
+        "{second_id}"
+    );
     assert_eq!(scp.ingest.of_type(INSTANCE_CONTENT_TYPE).len(), 4);
     assert_eq!(tracker.tracked(), 1);
 }
@@ -153,8 +186,13 @@ async fn sink_outcomes_against_failing_peers() {
     let store = origin.store.path();
 
     // Nothing listening: retry.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let out = sink(closed.to_string(), "ANY", store).send(&delivery(payload.clone())).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = sink(closed.to_string(), "ANY", store)
+        .send(&delivery(payload.clone()))
+        .await;
     assert!(matches!(out, SendOutcome::Retry { .. }), "{out:?}");
 
     // Association rejected (our calling AE is not allowed there): retry.
@@ -177,13 +215,18 @@ async fn sink_outcomes_against_failing_peers() {
 
     // Our own receiver accepts it: the forwarded file equals the original.
     let ok = start_scp(|_| {}, None).await;
-    let out = sink(format!("127.0.0.1:{}", ok.port), SCP_AE, store).send(&delivery(payload)).await;
+    let out = sink(format!("127.0.0.1:{}", ok.port), SCP_AE, store)
+        .send(&delivery(payload))
+        .await;
     assert_eq!(out, SendOutcome::Delivered);
     until("the forwarded instance", || ok.stored().len() == 1).await;
     same_dataset(&data().path("CT_small.dcm"), &ok.stored()[0]).unwrap();
 
     // A payload naming an instance that is not stored: permanent.
-    let missing = r#"{"study_instance_uid":"1.2","series":[{"instances":[{"sop_instance_uid":"1.2.3.4"}]}]}"#;
-    let out = sink(format!("127.0.0.1:{}", ok.port), SCP_AE, store).send(&delivery(missing.into())).await;
+    let missing =
+        r#"{"study_instance_uid":"1.2","series":[{"instances":[{"sop_instance_uid":"1.2.3.4"}]}]}"#;
+    let out = sink(format!("127.0.0.1:{}", ok.port), SCP_AE, store)
+        .send(&delivery(missing.into()))
+        .await;
     assert!(matches!(out, SendOutcome::Permanent { .. }), "{out:?}");
 }

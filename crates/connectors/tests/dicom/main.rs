@@ -17,12 +17,19 @@ use support::{SCP_AE, data, py, run, same_dataset, start_scp, until};
 async fn c_echo_from_echoscu_and_pynetdicom() {
     let scp = start_scp(|_| {}, None).await;
     let port = scp.port.to_string();
-    let (ok, out) = run("echoscu", &["-v", "-aec", SCP_AE, "-aet", "ECHOSCU", "127.0.0.1", &port]).await;
+    let (ok, out) = run(
+        "echoscu",
+        &["-v", "-aec", SCP_AE, "-aet", "ECHOSCU", "127.0.0.1", &port],
+    )
+    .await;
     assert!(ok, "echoscu failed: {out}");
     assert!(out.contains("Received Echo Response (Success)"), "{out}");
     let (ok, out) = py(&["echo", &port, SCP_AE, "PYNET"]).await;
     assert!(ok && out.contains("ECHO 0x0000"), "pynetdicom echo: {out}");
-    assert!(scp.ingest.accepted.lock().unwrap().is_empty(), "an echo journals nothing");
+    assert!(
+        scp.ingest.accepted.lock().unwrap().is_empty(),
+        "an echo journals nothing"
+    );
 }
 
 /// Checks one received instance: the stored file has the data set byte for byte, and the
@@ -41,10 +48,20 @@ fn check_received(scp: &support::Scp, name: &str, calling: &str) {
         .unwrap_or_else(|| panic!("{name} was not journaled"));
     let meta: InstanceMeta = serde_json::from_slice(&msg.raw).unwrap();
     let want = |k: &str| d.manifest[name][k].as_str().map(str::to_owned);
-    assert_eq!(Some(meta.study_instance_uid.clone()), want("study_instance_uid"));
-    assert_eq!(Some(meta.series_instance_uid.clone()), want("series_instance_uid"));
+    assert_eq!(
+        Some(meta.study_instance_uid.clone()),
+        want("study_instance_uid")
+    );
+    assert_eq!(
+        Some(meta.series_instance_uid.clone()),
+        want("series_instance_uid")
+    );
     assert_eq!(Some(meta.sop_class_uid.clone()), want("sop_class_uid"));
-    assert_eq!(Some(meta.transfer_syntax.clone()), want("transfer_syntax"), "{name}: transcoded?");
+    assert_eq!(
+        Some(meta.transfer_syntax.clone()),
+        want("transfer_syntax"),
+        "{name}: transcoded?"
+    );
     assert_eq!(meta.patient_id, want("patient_id"));
     assert_eq!(meta.accession_number, want("accession_number"));
     assert_eq!(meta.study_date, want("study_date"));
@@ -54,7 +71,10 @@ fn check_received(scp: &support::Scp, name: &str, calling: &str) {
     assert_eq!(meta.calling_ae, calling);
     assert_eq!(msg.sender.as_deref(), Some(calling));
     let modality = meta.modality.as_deref().unwrap_or("UNKNOWN");
-    assert_eq!(msg.message_type.as_deref(), Some(format!("DICOM^{modality}").as_str()));
+    assert_eq!(
+        msg.message_type.as_deref(),
+        Some(format!("DICOM^{modality}").as_str())
+    );
     let raw: Value = serde_json::from_slice(&msg.raw).unwrap();
     assert!(raw.get("sop_instance_uid").is_some());
 }
@@ -84,23 +104,47 @@ async fn c_store_from_storescu_is_stored_as_sent_and_journaled() {
     // (JPEG2000.dcm, with its undefined-length sequences and private groups, is re-encoded by
     // storescu itself, so what it sends is not the file: pynetdicom sends that one.)
     let runs: [(&str, Vec<String>); 4] = [
-        ("-x=", vec![path("CT_small.dcm"), path("MR_small.dcm"), path("multiframe.dcm")]),
+        (
+            "-x=",
+            vec![
+                path("CT_small.dcm"),
+                path("MR_small.dcm"),
+                path("multiframe.dcm"),
+            ],
+        ),
         ("-xv", vec![path("MR_small_jp2klossless.dcm")]),
         ("-xr", vec![path("SC_rgb_rle.dcm")]),
         ("-xi", vec![path("implicit.dcm")]),
     ];
     for (propose, files) in &runs {
-        let mut args = vec!["-v", propose, "-aec", SCP_AE, "-aet", "STORESCU", "127.0.0.1", &port];
+        let mut args = vec![
+            "-v",
+            propose,
+            "-aec",
+            SCP_AE,
+            "-aet",
+            "STORESCU",
+            "127.0.0.1",
+            &port,
+        ];
         args.extend(files.iter().map(String::as_str));
         let (ok, out) = run("storescu", &args).await;
         assert!(ok, "storescu {propose} failed: {out}");
     }
-    let sent: Vec<&str> = runs.iter().flat_map(|(_, f)| f).map(|p| file_name(p)).collect();
+    let sent: Vec<&str> = runs
+        .iter()
+        .flat_map(|(_, f)| f)
+        .map(|p| file_name(p))
+        .collect();
     assert_eq!(scp.ingest.of_type(INSTANCE_CONTENT_TYPE).len(), sent.len());
     for name in sent {
         check_received(&scp, name, "STORESCU");
     }
-    assert!(scp.temp_files().is_empty(), "temp files left: {:?}", scp.temp_files());
+    assert!(
+        scp.temp_files().is_empty(),
+        "temp files left: {:?}",
+        scp.temp_files()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,19 +171,34 @@ async fn c_store_from_pynetdicom_is_stored_as_sent_and_journaled() {
 async fn unknown_calling_ae_is_rejected_at_association() {
     let scp = start_scp(|c| c.accepted_calling_aes = vec!["MODALITY1".into()], None).await;
     let port = scp.port.to_string();
-    let (ok, out) = run("echoscu", &["-aec", SCP_AE, "-aet", "INTRUDER", "127.0.0.1", &port]).await;
+    let (ok, out) = run(
+        "echoscu",
+        &["-aec", SCP_AE, "-aet", "INTRUDER", "127.0.0.1", &port],
+    )
+    .await;
     assert!(!ok, "echoscu should fail: {out}");
     assert!(
         out.contains("Calling AE Title Not Recognized"),
         "rejection reason not 'calling AE title not recognized': {out}"
     );
     assert!(out.contains("Rejected Permanent"), "{out}");
-    let (ok, out) = run("echoscu", &["-aec", "SOMEONE", "-aet", "MODALITY1", "127.0.0.1", &port]).await;
-    assert!(!ok && out.contains("Called AE Title Not Recognized"), "{out}");
+    let (ok, out) = run(
+        "echoscu",
+        &["-aec", "SOMEONE", "-aet", "MODALITY1", "127.0.0.1", &port],
+    )
+    .await;
+    assert!(
+        !ok && out.contains("Called AE Title Not Recognized"),
+        "{out}"
+    );
     let ct = data().path("CT_small.dcm").display().to_string();
     let (ok, out) = py(&["store", &port, SCP_AE, "INTRUDER", &ct]).await;
     assert!(!ok && out.contains("REJECTED"), "pynetdicom: {out}");
-    let (ok, out) = run("echoscu", &["-aec", SCP_AE, "-aet", "MODALITY1", "127.0.0.1", &port]).await;
+    let (ok, out) = run(
+        "echoscu",
+        &["-aec", SCP_AE, "-aet", "MODALITY1", "127.0.0.1", &port],
+    )
+    .await;
     assert!(ok, "the allowed AE is accepted: {out}");
     assert!(scp.ingest.accepted.lock().unwrap().is_empty());
     assert!(scp.stored().is_empty());
@@ -178,7 +237,13 @@ async fn abort_mid_instance_leaves_nothing() {
     let (_dir, big) = big_instance(64).await;
     // pynetdicom: A-ABORT once our temp file exists (the instance is half received).
     let mut child = tokio::process::Command::new(support::python())
-        .args([support::peer_script().to_str().unwrap(), "abort", &port, SCP_AE, "PYNET"])
+        .args([
+            support::peer_script().to_str().unwrap(),
+            "abort",
+            &port,
+            SCP_AE,
+            "PYNET",
+        ])
         .arg(&big)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -205,9 +270,20 @@ async fn abort_mid_instance_leaves_nothing() {
     until("a temp file", || !scp.temp_files().is_empty()).await;
     storescu.kill().await.unwrap();
     until("the association to end", || scp.open_associations() == 0).await;
-    assert!(scp.temp_files().is_empty(), "temp file left: {:?}", scp.temp_files());
-    assert!(scp.stored().is_empty(), "partial instance kept: {:?}", scp.stored());
-    assert!(scp.ingest.accepted.lock().unwrap().is_empty(), "partial instance journaled");
+    assert!(
+        scp.temp_files().is_empty(),
+        "temp file left: {:?}",
+        scp.temp_files()
+    );
+    assert!(
+        scp.stored().is_empty(),
+        "partial instance kept: {:?}",
+        scp.stored()
+    );
+    assert!(
+        scp.ingest.accepted.lock().unwrap().is_empty(),
+        "partial instance journaled"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,7 +296,11 @@ async fn large_instance_is_received_in_bounded_memory() {
     std::fs::write("/proc/self/clear_refs", "5").unwrap();
     let rss_before = support::proc_status_kib("VmRSS:");
     let started = std::time::Instant::now();
-    let (ok, out) = run("storescu", &["-aec", SCP_AE, "127.0.0.1", &port, big.to_str().unwrap()]).await;
+    let (ok, out) = run(
+        "storescu",
+        &["-aec", SCP_AE, "127.0.0.1", &port, big.to_str().unwrap()],
+    )
+    .await;
     let took = started.elapsed();
     assert!(ok, "storescu failed: {out}");
     scp.ingest.wait_for(INSTANCE_CONTENT_TYPE, 1).await;
@@ -234,7 +314,11 @@ async fn large_instance_is_received_in_bounded_memory() {
         delta_mib,
         hwm / 1024
     );
-    assert!(delta_mib < 64, "peak RSS grew by {delta_mib} MiB receiving {} MiB", size >> 20);
+    assert!(
+        delta_mib < 64,
+        "peak RSS grew by {delta_mib} MiB receiving {} MiB",
+        size >> 20
+    );
     let msgs = scp.ingest.of_type(INSTANCE_CONTENT_TYPE);
     let meta: InstanceMeta = serde_json::from_slice(&msgs[0].raw).unwrap();
     if let Err(e) = same_dataset(&big, std::path::Path::new(&meta.file)) {

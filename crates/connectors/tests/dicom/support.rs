@@ -77,7 +77,10 @@ impl Data {
         self.field(name, "sop_instance_uid")
     }
     pub fn field(&self, name: &str, key: &str) -> String {
-        self.manifest[name][key].as_str().unwrap_or_default().to_owned()
+        self.manifest[name][key]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
@@ -91,7 +94,11 @@ pub fn data() -> &'static Data {
             .arg(&dir)
             .output()
             .unwrap();
-        assert!(out.status.success(), "peer.py data: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "peer.py data: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let manifest = std::fs::read_to_string(dir.join("manifest.json")).unwrap();
         Data {
             dir,
@@ -115,7 +122,10 @@ impl TestIngest {
     }
     pub fn of_type(&self, content_type: &str) -> Vec<Inbound> {
         let all = self.accepted.lock().unwrap();
-        all.iter().filter(|m| m.content_type == content_type).cloned().collect()
+        all.iter()
+            .filter(|m| m.content_type == content_type)
+            .cloned()
+            .collect()
     }
     /// Waits (up to 60 s) until `n` messages of `content_type` were accepted.
     pub async fn wait_for(&self, content_type: &str, n: usize) -> Vec<Inbound> {
@@ -181,7 +191,9 @@ pub async fn start_scp(
     let ingest = Arc::new(TestIngest::default());
     let registry = Registry::new();
     let metrics = Metrics::new(&registry).unwrap();
-    let mut source = DicomSource::bind(config, Arc::clone(&ingest), metrics).await.unwrap();
+    let mut source = DicomSource::bind(config, Arc::clone(&ingest), metrics)
+        .await
+        .unwrap();
     let shutdown = CancellationToken::new();
     if let Some(t) = tracker {
         tokio::spawn(t.clone().run(Arc::clone(&ingest), shutdown.clone()));
@@ -211,14 +223,23 @@ impl Scp {
             .gather()
             .iter()
             .filter(|f| f.name() == "junction_open_connections")
-            .flat_map(|f| f.get_metric().iter().map(|m| m.get_gauge().get_value() as i64))
+            .flat_map(|f| {
+                f.get_metric()
+                    .iter()
+                    .map(|m| m.get_gauge().get_value() as i64)
+            })
             .sum()
     }
 }
 
 pub fn files_in(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.path()).filter(|p| p.is_file()).collect())
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
         .unwrap_or_default();
     v.sort();
     v
@@ -255,7 +276,10 @@ pub fn part10(path: &Path) -> (String, u64) {
     let mut pre = [0u8; 128];
     f.read_exact(&mut pre).unwrap();
     let meta = dicom_object::FileMetaTable::from_reader(std::io::BufReader::new(f)).unwrap();
-    let ts = meta.transfer_syntax().trim_end_matches(['\0', ' ']).to_owned();
+    let ts = meta
+        .transfer_syntax()
+        .trim_end_matches(['\0', ' '])
+        .to_owned();
     (ts, 144 + u64::from(meta.information_group_length))
 }
 
@@ -288,7 +312,10 @@ pub fn same_dataset(a: &Path, b: &Path) -> Result<(), String> {
         }
         rb.read_exact(&mut bb[..n]).unwrap();
         if ba[..n] != bb[..n] {
-            return Err(format!("data sets differ within bytes {at}..{}", at + n as u64));
+            return Err(format!(
+                "data sets differ within bytes {at}..{}",
+                at + n as u64
+            ));
         }
         at += n as u64;
     }
