@@ -11,6 +11,7 @@ use bytes::Bytes;
 use dicom_ul::association::Association as _;
 use dicom_ul::association::server::AsyncServerAssociation;
 use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu, PresentationContextResultReason};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -46,23 +47,40 @@ impl Association {
         shutdown: CancellationToken,
     ) {
         let source = shared.config.name.as_str();
-        let negotiated = tokio::time::timeout(
-            shared.config.association_timeout,
-            shared.options.establish_async(stream),
-        )
-        .await;
-        let mut assoc = match negotiated {
-            Ok(Ok(a)) => a,
-            Ok(Err(e)) => {
-                info!(source, %peer, error = %e, "DICOM association not established");
-                shared.metrics.rejected(source, RejectReason::Validate);
-                return;
+        let limit = shared.config.association_timeout;
+        // A-ASSOCIATE-RJ (unknown AE titles) is sent by dicom-ul before it returns the error.
+        let failed = if shared.config.tls.is_some() {
+            match tokio::time::timeout(limit, shared.options.establish_tls_async(stream)).await {
+                Ok(Ok(a)) => return Self::run(shared, a, peer, shutdown).await,
+                Ok(Err(e)) => Some(e),
+                Err(_) => None,
             }
-            Err(_) => {
-                info!(source, %peer, "DICOM association negotiation timed out");
-                return;
+        } else {
+            match tokio::time::timeout(limit, shared.options.establish_async(stream)).await {
+                Ok(Ok(a)) => return Self::run(shared, a, peer, shutdown).await,
+                Ok(Err(e)) => Some(e),
+                Err(_) => None,
             }
         };
+        match failed {
+            Some(e) => {
+                info!(source, %peer, error = %e, "DICOM association not established");
+                shared.metrics.rejected(source, RejectReason::Validate);
+            }
+            None => info!(source, %peer, "DICOM association negotiation timed out"),
+        }
+    }
+
+    /// Serves an established association until release, abort or error.
+    async fn run<I: Ingest, S>(
+        shared: &Shared<I>,
+        mut assoc: AsyncServerAssociation<S>,
+        peer: SocketAddr,
+        shutdown: CancellationToken,
+    ) where
+        S: AsyncRead + AsyncWrite + Unpin + Send,
+    {
+        let source = shared.config.name.as_str();
         let _guard = shared.metrics.connection(source);
         let calling = assoc.peer_ae_title().trim().to_owned();
         debug!(source, %peer, calling, "DICOM association established");
@@ -142,14 +160,17 @@ impl Association {
 }
 
 /// Handles a complete command set; returns a response to send now, if any.
-async fn on_command<I: Ingest>(
+async fn on_command<I: Ingest, S>(
     shared: &Shared<I>,
-    assoc: &AsyncServerAssociation<TcpStream>,
+    assoc: &AsyncServerAssociation<S>,
     calling: &str,
     pc_id: u8,
     bytes: &[u8],
     store: &mut Option<Store>,
-) -> Option<(u8, Vec<u8>)> {
+) -> Option<(u8, Vec<u8>)>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
     let source = shared.config.name.as_str();
     let cmd = match Command::decode(bytes) {
         Ok(c) => c,

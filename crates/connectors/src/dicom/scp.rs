@@ -24,6 +24,7 @@ use super::tracker::StudyTracker;
 use crate::error::ConnectorError;
 use crate::ingest::Ingest;
 use crate::metrics::{Metrics, RejectReason};
+use crate::tls::{TlsServerConfig, server_config};
 
 /// Settings for one DICOM source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +47,9 @@ pub struct DicomSourceConfig {
     pub idle_timeout: Duration,
     /// Associations served at once; more are refused.
     pub max_associations: usize,
+    /// DICOM over TLS (PS3.15 Annex B; mutual when `client_ca_path` is set); `None` for
+    /// plain TCP.
+    pub tls: Option<TlsServerConfig>,
 }
 
 impl DicomSourceConfig {
@@ -66,6 +70,7 @@ impl DicomSourceConfig {
             association_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(300),
             max_associations: 32,
+            tls: None,
         }
     }
 }
@@ -154,6 +159,9 @@ impl<I: Ingest> DicomSource<I> {
         for (uid, _) in TRANSFER_SYNTAXES {
             options = options.with_transfer_syntax(*uid);
         }
+        if let Some(t) = &config.tls {
+            options = options.tls_config(server_config(t)?);
+        }
         let listener =
             TcpListener::bind(&config.bind)
                 .await
@@ -190,7 +198,7 @@ impl<I: Ingest> DicomSource<I> {
     /// finishes the instance in hand, then is aborted.
     pub async fn run(self, shutdown: CancellationToken) {
         let source = self.shared.config.name.clone();
-        info!(source, addr = %self.local_addr(), ae = self.shared.config.ae_title, "DICOM source listening");
+        info!(source, addr = %self.local_addr(), ae = self.shared.config.ae_title, tls = self.shared.config.tls.is_some(), "DICOM source listening");
         let permits = Arc::new(Semaphore::new(self.shared.config.max_associations));
         let tracker = TaskTracker::new();
         let shared = Arc::new(self.shared);

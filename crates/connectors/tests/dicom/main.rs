@@ -8,6 +8,7 @@
 mod figures;
 mod forward;
 mod support;
+mod tls;
 
 use junction_connectors::dicom::{INSTANCE_CONTENT_TYPE, InstanceMeta};
 use serde_json::Value;

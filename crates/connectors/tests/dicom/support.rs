@@ -247,8 +247,18 @@ pub fn files_in(dir: &Path) -> Vec<PathBuf> {
 
 /// Runs a peer command to completion; returns (success, stdout + stderr).
 pub async fn run(program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> (bool, String) {
+    run_env(program, args, &[]).await
+}
+
+/// [`run`] with extra environment variables.
+pub async fn run_env(
+    program: impl AsRef<std::ffi::OsStr>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (bool, String) {
     let out = tokio::process::Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output()
