@@ -9,18 +9,21 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dicom_object::FileMetaTable;
-use dicom_ul::association::client::ClientAssociationOptions;
+use dicom_ul::association::client::{AsyncClientAssociation, ClientAssociationOptions};
 use dicom_ul::pdu::{PDataValue, PDataValueType, Pdu, PresentationContextResultReason};
 use serde_json::Value;
-use tokio::io::AsyncSeekExt;
+use tokio::io::{AsyncRead, AsyncSeekExt, AsyncWrite};
 
 use super::dimse::{self, Command};
 use super::instance::instance_path;
+use crate::error::ConnectorError;
 use crate::metrics::Metrics;
 use crate::sink::{OutboundDelivery, SendOutcome, Sink};
+use crate::tls::{TlsClientConfig, client_config};
 
 /// Settings for one DICOM destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,11 +42,15 @@ pub struct DicomStoreSinkConfig {
     pub max_pdu: u32,
     /// Bound on each network read or write, and on connecting.
     pub timeout: Duration,
+    /// DICOM over TLS to the remote AE; `None` for plain TCP.
+    pub tls: Option<TlsClientConfig>,
 }
 
 /// Forwards stored studies by C-STORE.
 pub struct DicomStoreSink {
     config: DicomStoreSinkConfig,
+    /// The rustls config and the name to verify, when TLS is on.
+    tls: Option<(Arc<rustls::ClientConfig>, String)>,
     metrics: Metrics,
 }
 
@@ -57,9 +64,29 @@ struct File {
 }
 
 impl DicomStoreSink {
-    /// A sink for `config`.
-    pub fn new(config: DicomStoreSinkConfig, metrics: Metrics) -> Self {
-        Self { config, metrics }
+    /// A sink for `config` (loads the TLS material, if any).
+    pub fn new(config: DicomStoreSinkConfig, metrics: Metrics) -> Result<Self, ConnectorError> {
+        if config.called_ae.trim().is_empty() || config.calling_ae.trim().is_empty() {
+            return Err(ConnectorError::Config(
+                "a DICOM sink needs called and calling AE titles".into(),
+            ));
+        }
+        let tls = match &config.tls {
+            Some(t) => {
+                let host = config
+                    .addr
+                    .rsplit_once(':')
+                    .map_or(config.addr.as_str(), |(h, _)| h);
+                let name = t.server_name.clone().unwrap_or_else(|| host.to_owned());
+                Some((client_config(t)?, name))
+            }
+            None => None,
+        };
+        Ok(Self {
+            config,
+            tls,
+            metrics,
+        })
     }
 
     async fn send_all(&self, payload: &str) -> SendOutcome {
@@ -99,77 +126,94 @@ impl DicomStoreSink {
         for (class, ts) in &contexts {
             options = options.with_presentation_context(class.clone(), vec![ts.clone()]);
         }
-        let mut assoc = match options.establish_async(self.config.addr.as_str()).await {
-            Ok(a) => a,
-            Err(e) => return SendOutcome::retry(format!("DICOM association failed: {e}")),
-        };
-        for (n, f) in files.iter().enumerate() {
-            let Some(pc) = assoc
-                .presentation_contexts()
-                .iter()
-                .find(|pc| {
-                    pc.reason == PresentationContextResultReason::Acceptance
-                        && super::syntax::trim_uid(&pc.abstract_syntax) == f.sop_class
-                        && super::syntax::trim_uid(&pc.transfer_syntax) == f.ts
-                })
-                .map(|pc| pc.id)
-            else {
-                let _ = assoc.abort().await;
-                return SendOutcome::permanent(format!(
-                    "peer refused SOP class {} with transfer syntax {}",
-                    f.sop_class, f.ts
-                ));
-            };
-            let message_id = u16::try_from(n % 65_535 + 1).unwrap_or(1);
-            let cmd = dimse::c_store_rq(message_id, &f.sop_class, &f.sop_instance);
-            let sent = async {
-                assoc
-                    .send(&Pdu::PData {
-                        data: vec![PDataValue {
-                            presentation_context_id: pc,
-                            value_type: PDataValueType::Command,
-                            is_last: true,
-                            data: cmd,
-                        }],
-                    })
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let mut file = tokio::fs::File::open(&f.path)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                file.seek(std::io::SeekFrom::Start(f.data_offset))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let mut w = assoc.send_pdata(pc);
-                tokio::io::copy(&mut file, &mut w)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                w.finish().await.map_err(|e| e.to_string())
+        let addr = self.config.addr.as_str();
+        match &self.tls {
+            Some((tls, name)) => {
+                let options = options.tls_config(Arc::clone(tls)).server_name(name);
+                match options.establish_tls_async(addr).await {
+                    Ok(a) => send_files(a, &files).await,
+                    Err(e) => SendOutcome::retry(format!("DICOM association failed: {e}")),
+                }
             }
-            .await;
-            if let Err(e) = sent {
-                return SendOutcome::retry(format!("C-STORE send failed: {e}"));
-            }
-            let rsp = match read_response(&mut assoc).await {
-                Ok(r) => r,
-                Err(e) => return SendOutcome::retry(format!("C-STORE response: {e}")),
-            };
-            // Success, or a warning (0x0001, 0xBxxx): the peer has the instance.
-            if !(rsp.status == 0 || rsp.status == 0x0001 || rsp.status & 0xF000 == 0xB000) {
-                let _ = assoc.release().await;
-                let comment = rsp
-                    .error_comment
-                    .map(|c| format!(" ({c})"))
-                    .unwrap_or_default();
-                return SendOutcome::permanent(format!(
-                    "C-STORE failed with status 0x{:04X}{comment}",
-                    rsp.status
-                ));
-            }
+            None => match options.establish_async(addr).await {
+                Ok(a) => send_files(a, &files).await,
+                Err(e) => SendOutcome::retry(format!("DICOM association failed: {e}")),
+            },
         }
-        let _ = assoc.release().await;
-        SendOutcome::Delivered
     }
+}
+
+/// C-STOREs every file on an established association, then releases it.
+async fn send_files<S>(mut assoc: AsyncClientAssociation<S>, files: &[File]) -> SendOutcome
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    for (n, f) in files.iter().enumerate() {
+        let Some(pc) = assoc
+            .presentation_contexts()
+            .iter()
+            .find(|pc| {
+                pc.reason == PresentationContextResultReason::Acceptance
+                    && super::syntax::trim_uid(&pc.abstract_syntax) == f.sop_class
+                    && super::syntax::trim_uid(&pc.transfer_syntax) == f.ts
+            })
+            .map(|pc| pc.id)
+        else {
+            let _ = assoc.abort().await;
+            return SendOutcome::permanent(format!(
+                "peer refused SOP class {} with transfer syntax {}",
+                f.sop_class, f.ts
+            ));
+        };
+        let message_id = u16::try_from(n % 65_535 + 1).unwrap_or(1);
+        let cmd = dimse::c_store_rq(message_id, &f.sop_class, &f.sop_instance);
+        let sent = async {
+            assoc
+                .send(&Pdu::PData {
+                    data: vec![PDataValue {
+                        presentation_context_id: pc,
+                        value_type: PDataValueType::Command,
+                        is_last: true,
+                        data: cmd,
+                    }],
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut file = tokio::fs::File::open(&f.path)
+                .await
+                .map_err(|e| e.to_string())?;
+            file.seek(std::io::SeekFrom::Start(f.data_offset))
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut w = assoc.send_pdata(pc);
+            tokio::io::copy(&mut file, &mut w)
+                .await
+                .map_err(|e| e.to_string())?;
+            w.finish().await.map_err(|e| e.to_string())
+        }
+        .await;
+        if let Err(e) = sent {
+            return SendOutcome::retry(format!("C-STORE send failed: {e}"));
+        }
+        let rsp = match read_response(&mut assoc).await {
+            Ok(r) => r,
+            Err(e) => return SendOutcome::retry(format!("C-STORE response: {e}")),
+        };
+        // Success, or a warning (0x0001, 0xBxxx): the peer has the instance.
+        if !(rsp.status == 0 || rsp.status == 0x0001 || rsp.status & 0xF000 == 0xB000) {
+            let _ = assoc.release().await;
+            let comment = rsp
+                .error_comment
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            return SendOutcome::permanent(format!(
+                "C-STORE failed with status 0x{:04X}{comment}",
+                rsp.status
+            ));
+        }
+    }
+    let _ = assoc.release().await;
+    SendOutcome::Delivered
 }
 
 impl Sink for DicomStoreSink {
@@ -183,9 +227,10 @@ impl Sink for DicomStoreSink {
 }
 
 /// Reads PDUs until a complete command set arrives.
-async fn read_response(
-    assoc: &mut dicom_ul::association::client::AsyncClientAssociation<tokio::net::TcpStream>,
-) -> Result<Command, String> {
+async fn read_response<S>(assoc: &mut AsyncClientAssociation<S>) -> Result<Command, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
     let mut buf = Vec::new();
     loop {
         match assoc.receive().await.map_err(|e| e.to_string())? {

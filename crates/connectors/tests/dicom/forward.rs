@@ -16,13 +16,19 @@ use prometheus::Registry;
 use crate::support::{SCP_AE, Scp, data, files_in, run, same_dataset, start_scp, until};
 
 /// A dcmtk `storescp` writing what it receives, bit for bit, into a temp dir; killed on drop.
-struct StoreScp {
+pub struct StoreScp {
     _child: tokio::process::Child,
-    port: u16,
-    dir: tempfile::TempDir,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
 }
 
 async fn start_storescp(ae: &str) -> StoreScp {
+    start_storescp_with(ae, &[], &[]).await
+}
+
+/// `storescp` with extra arguments (before the port), e.g. its TLS options; `probe` are the
+/// extra `echoscu` arguments of the readiness check.
+pub async fn start_storescp_with(ae: &str, extra: &[&str], probe: &[&str]) -> StoreScp {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -32,6 +38,7 @@ async fn start_storescp(ae: &str) -> StoreScp {
     let child = tokio::process::Command::new("storescp")
         .args(["+B", "-aet", ae, "-od"])
         .arg(dir.path())
+        .args(extra)
         .arg(port.to_string())
         .kill_on_drop(true)
         .spawn()
@@ -39,7 +46,9 @@ async fn start_storescp(ae: &str) -> StoreScp {
     // Ready when it answers an echo.
     let p = port.to_string();
     for _ in 0..200 {
-        if run("echoscu", &["-aec", ae, "127.0.0.1", &p]).await.0 {
+        let mut args: Vec<&str> = probe.to_vec();
+        args.extend(["-aec", ae, "127.0.0.1", &p]);
+        if run("echoscu", &args).await.0 {
             return StoreScp {
                 _child: child,
                 port,
@@ -48,7 +57,10 @@ async fn start_storescp(ae: &str) -> StoreScp {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("storescp did not start");
+    let mut args: Vec<&str> = probe.to_vec();
+    args.extend(["-aec", ae, "127.0.0.1", &p]);
+    let (_, out) = run("echoscu", &args).await;
+    panic!("storescp did not start: {out}");
 }
 
 fn sink(addr: String, called: &str, store: &Path) -> DicomStoreSink {
@@ -60,8 +72,9 @@ fn sink(addr: String, called: &str, store: &Path) -> DicomStoreSink {
         store_path: store.to_path_buf(),
         max_pdu: 65_536,
         timeout: Duration::from_secs(30),
+        tls: None,
     };
-    DicomStoreSink::new(config, Metrics::new(&Registry::new()).unwrap())
+    DicomStoreSink::new(config, Metrics::new(&Registry::new()).unwrap()).unwrap()
 }
 
 fn delivery(payload: String) -> OutboundDelivery {
@@ -85,7 +98,7 @@ async fn storescu(scp: &Scp, calling: &str, names: &[&str]) {
     assert!(ok, "storescu failed: {out}");
 }
 
-fn received_by(dir: &Path, uid: &str) -> PathBuf {
+pub fn received_by(dir: &Path, uid: &str) -> PathBuf {
     files_in(dir)
         .into_iter()
         .find(|p| {

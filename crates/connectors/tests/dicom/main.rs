@@ -220,6 +220,20 @@ async fn journal_failure_answers_out_of_resources() {
         "storescu saw no failure status (ok={ok}): {out}"
     );
     assert!(scp.ingest.accepted.lock().unwrap().is_empty());
+
+    // A disk failure (the temp directory cannot be created) answers 0xA700 too.
+    let scp = start_scp(|_| {}, None).await;
+    let tmp = scp.store.path().join(".tmp");
+    std::fs::remove_dir(&tmp).unwrap();
+    std::fs::write(&tmp, b"not a directory").unwrap();
+    let port = scp.port.to_string();
+    let (ok, out) = py(&["store", &port, SCP_AE, "PYNET", &ct]).await;
+    assert!(
+        !ok && out.contains(" 0xA700"),
+        "expected status 0xA700: {out}"
+    );
+    assert!(scp.ingest.accepted.lock().unwrap().is_empty());
+    assert!(scp.stored().is_empty());
 }
 
 /// A large instance for the abort and memory tests (made once; deleted at exit with the dir).

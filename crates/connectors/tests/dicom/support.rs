@@ -213,7 +213,9 @@ pub async fn start_scp(
 impl Scp {
     /// Final files in the store (not temp files).
     pub fn stored(&self) -> Vec<PathBuf> {
-        files_in(self.store.path())
+        let mut files = files_in(self.store.path());
+        files.retain(|p| p.extension().is_some_and(|e| e == "dcm"));
+        files
     }
     pub fn temp_files(&self) -> Vec<PathBuf> {
         files_in(&self.store.path().join(".tmp"))

@@ -1,14 +1,17 @@
 //! DICOM over TLS (mutual: the source requires a client certificate from the test CA) with
-//! dcmtk's `echoscu`/`storescu +tls`; and the association timeout for a peer that connects and
+//! dcmtk's `echoscu`/`storescu +tls`; the sink forwarding over TLS to `storescp +tls`; and the association timeout for a peer that connects and
 //! says nothing.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use junction_connectors::dicom::INSTANCE_CONTENT_TYPE;
-use junction_connectors::tls::TlsServerConfig;
+use junction_connectors::dicom::{DicomStoreSink, DicomStoreSinkConfig, INSTANCE_CONTENT_TYPE};
+use junction_connectors::tls::{TlsClientConfig, TlsServerConfig};
+use junction_connectors::{Metrics, OutboundDelivery, SendOutcome, Sink};
+use prometheus::Registry;
 use tokio::io::AsyncReadExt;
 
+use crate::forward::{received_by, start_storescp_with};
 use crate::support::{SCP_AE, data, run, same_dataset, start_scp};
 
 struct Certs {
@@ -96,6 +99,57 @@ async fn tls_echo_and_store_with_dcmtk() {
     .await;
     assert!(!ok, "TLS without a client certificate must be refused");
     assert_eq!(scp.ingest.accepted.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarding_over_tls_to_storescp() {
+    let c = certs();
+    // A plain source receives the CT instance; the sink forwards it over mutual TLS.
+    let origin = start_scp(|_| {}, None).await;
+    let port = origin.port.to_string();
+    let ct = data().path("CT_small.dcm");
+    let (ok, out) = run(
+        "storescu",
+        &["-aec", SCP_AE, "127.0.0.1", &port, ct.to_str().unwrap()],
+    )
+    .await;
+    assert!(ok, "{out}");
+    let p = |p: &PathBuf| p.display().to_string();
+    let (key, cert, ca) = (p(&c.server_key), p(&c.server_cert), p(&c.ca));
+    let (ckey, ccert) = (p(&c.client_key), p(&c.client_cert));
+    let remote = start_storescp_with(
+        "TLSSCP",
+        &["+tls", &key, &cert, "+cf", &ca],
+        &["+tls", &ckey, &ccert, "+cf", &ca],
+    )
+    .await;
+    let config = DicomStoreSinkConfig {
+        destination: "pacs-tls".into(),
+        addr: format!("127.0.0.1:{}", remote.port),
+        called_ae: "TLSSCP".into(),
+        calling_ae: "JUNCTION".into(),
+        store_path: origin.store.path().to_path_buf(),
+        max_pdu: 65_536,
+        timeout: Duration::from_secs(30),
+        tls: Some(TlsClientConfig {
+            ca_path: Some(c.ca.clone()),
+            server_name: Some("localhost".into()),
+            client_cert_path: Some(c.client_cert.clone()),
+            client_key_path: Some(c.client_key.clone()),
+        }),
+    };
+    let sink = DicomStoreSink::new(config, Metrics::new(&Registry::new()).unwrap()).unwrap();
+    let uid = data().uid("CT_small.dcm");
+    let payload = serde_json::json!({"study_instance_uid": "1.2", "series": [
+        {"instances": [{"sop_instance_uid": uid}]}]});
+    let delivery = OutboundDelivery {
+        id: 7,
+        destination: "pacs-tls".into(),
+        payload: payload.to_string(),
+        message_id: 7,
+    };
+    assert_eq!(sink.send(&delivery).await, SendOutcome::Delivered);
+    same_dataset(&ct, &received_by(remote.dir.path(), &uid)).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
