@@ -206,10 +206,51 @@ struct Header {
 /// Reads the patient/study/series attributes (everything before group 0028, so pixel data and
 /// other bulk data are never loaded).
 fn read_header(path: &Path) -> Result<Header, StoreError> {
-    let obj = OpenFileOptions::new()
+    header_of(&open_header(path)?)
+}
+
+type FileObject = dicom_object::FileDicomObject<dicom_object::InMemDicomObject>;
+
+fn open_header(path: &Path) -> Result<FileObject, StoreError> {
+    OpenFileOptions::new()
         .read_until(Tag(0x0028, 0x0000))
         .open_file(path)
-        .map_err(|e| StoreError::Unreadable(e.to_string()))?;
+        .map_err(|e| StoreError::Unreadable(e.to_string()))
+}
+
+/// The metadata of an already stored instance (for rebuilding state after a restart); the
+/// calling AE is the file meta group's Source Application Entity Title.
+pub(crate) fn read_stored(path: &Path) -> Result<InstanceMeta, StoreError> {
+    let obj = open_header(path)?;
+    let header = header_of(&obj)?;
+    let meta = obj.meta();
+    let uid = |s: &str| super::syntax::trim_uid(s).trim().to_owned();
+    let sop_instance_uid = uid(meta.media_storage_sop_instance_uid());
+    if !is_valid_uid(&sop_instance_uid) {
+        return Err(StoreError::InvalidUid {
+            what: "SOP Instance",
+        });
+    }
+    Ok(InstanceMeta {
+        sop_instance_uid,
+        sop_class_uid: uid(meta.media_storage_sop_class_uid()),
+        study_instance_uid: header.study,
+        series_instance_uid: header.series,
+        patient_id: header.patient_id,
+        accession_number: header.accession,
+        modality: header.modality,
+        study_date: header.study_date,
+        transfer_syntax: uid(meta.transfer_syntax()),
+        file: path.display().to_string(),
+        size: std::fs::metadata(path)?.len(),
+        calling_ae: meta
+            .source_application_entity_title()
+            .map(|a| a.trim().to_owned())
+            .unwrap_or_default(),
+    })
+}
+
+fn header_of(obj: &FileObject) -> Result<Header, StoreError> {
     let text = |tag: Tag| -> Option<String> {
         obj.element_opt(tag)
             .ok()

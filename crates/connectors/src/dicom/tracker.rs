@@ -4,9 +4,12 @@
 //! instance restarts the clock and, once quiet again, makes a new notification with a new
 //! control id (the study UID plus a hash of the instance set).
 //!
-//! The state is in memory: a restart forgets studies whose quiet period had not yet run out.
+//! The state is in memory. After a restart, [`StudyTracker::recover`] rebuilds it from the
+//! recently stored files; a study notified before the restart gets the same control id again,
+//! so the journal's duplicate check keeps it from routing twice.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +20,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::{InstanceMeta, STUDY_CONTENT_TYPE};
+use super::instance::read_stored;
+use super::{InstanceMeta, STUDY_CONTENT_TYPE, StoreError};
 use crate::ingest::{Inbound, Ingest, IngestOutcome};
 
 /// A complete study, as journaled (the `raw` of the study `Inbound`).
@@ -170,6 +174,41 @@ impl StudyTracker {
         study.last_change = Some(Instant::now());
         drop(studies);
         self.wake.notify_one();
+    }
+
+    /// Rebuilds state from the instances stored under `store` in the last `newer_than` (by file
+    /// modification time), each as if it had just arrived. Unreadable files are skipped.
+    /// Returns how many instances were recorded.
+    pub async fn recover(&self, store: &Path, newer_than: Duration) -> Result<usize, StoreError> {
+        let store = store.to_path_buf();
+        let metas =
+            tokio::task::spawn_blocking(move || -> Result<Vec<InstanceMeta>, StoreError> {
+                let cutoff = std::time::SystemTime::now()
+                    .checked_sub(newer_than)
+                    .unwrap_or(std::time::UNIX_EPOCH);
+                let mut out = Vec::new();
+                for entry in std::fs::read_dir(&store)?.flatten() {
+                    let path = entry.path();
+                    let recent = entry
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t >= cutoff);
+                    if !recent || path.extension().is_none_or(|e| e != "dcm") {
+                        continue;
+                    }
+                    match read_stored(&path) {
+                        Ok(m) => out.push(m),
+                        Err(e) => warn!(error = %e, "stored DICOM file skipped while recovering"),
+                    }
+                }
+                Ok(out)
+            })
+            .await
+            .map_err(|e| StoreError::Unreadable(e.to_string()))??;
+        for m in &metas {
+            self.record(m);
+        }
+        Ok(metas.len())
     }
 
     /// Studies seen and not yet forgotten.

@@ -243,3 +243,51 @@ async fn sink_outcomes_against_failing_peers() {
         .await;
     assert!(matches!(out, SendOutcome::Permanent { .. }), "{out:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracker_recovers_after_a_restart_with_the_same_control_id() {
+    // Before the restart: the study is received and notified.
+    let before = StudyTracker::new(
+        "pacs-in",
+        Duration::from_millis(200),
+        Duration::from_secs(3600),
+    );
+    let scp = start_scp(|_| {}, Some(before)).await;
+    storescu(
+        &scp,
+        "MODALITY",
+        &["study_1.dcm", "study_2.dcm", "study_3.dcm"],
+    )
+    .await;
+    let first = scp.ingest.wait_for(STUDY_CONTENT_TYPE, 1).await;
+    scp.shutdown.cancel();
+    // After: a new tracker rebuilt from the store notifies the study again with the same
+    // control id and sender, so the journal's duplicate check stops it (and a study whose
+    // quiet period had not run out before the restart is notified now).
+    let after = StudyTracker::new(
+        "pacs-in",
+        Duration::from_millis(200),
+        Duration::from_secs(3600),
+    );
+    assert_eq!(
+        after
+            .recover(scp.store.path(), Duration::from_secs(3600))
+            .await
+            .unwrap(),
+        3
+    );
+    let journal = std::sync::Arc::new(crate::support::TestIngest::default());
+    let stop = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(
+        after
+            .clone()
+            .run(std::sync::Arc::clone(&journal), stop.clone()),
+    );
+    let again = journal.wait_for(STUDY_CONTENT_TYPE, 1).await;
+    stop.cancel();
+    assert_eq!(again[0].control_id, first[0].control_id);
+    assert_eq!(again[0].sender, first[0].sender);
+    let a: StudySummary = serde_json::from_slice(&first[0].raw).unwrap();
+    let b: StudySummary = serde_json::from_slice(&again[0].raw).unwrap();
+    assert_eq!(a, b);
+}
