@@ -124,6 +124,7 @@
 
 mod adapter;
 mod ctx;
+pub mod dicom;
 pub mod encode;
 mod error;
 pub mod ers;
@@ -136,6 +137,7 @@ mod read;
 mod registry;
 
 pub use adapter::{Adapter, Inbound};
+pub use dicom::DicomAdapter;
 pub use encode::{EncodeError, EncodeOptions, Encoder, encoder_for};
 pub use error::{DecodeError, DecodeErrorCode};
 pub use ers::ErsAdapter;

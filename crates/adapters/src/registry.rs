@@ -4,6 +4,7 @@
 use junction_model::CodeTables;
 
 use crate::adapter::Adapter;
+use crate::dicom::DicomAdapter;
 use crate::ers::ErsAdapter;
 use crate::fhir::FhirAdapter;
 use crate::pacs::PacsAdapter;
@@ -26,7 +27,7 @@ pub struct AdapterOptions {
 }
 
 /// The names [`built_in`] accepts.
-pub const BUILT_IN: &[&str] = &["pas", "pacs", "prescribing", "fhir", "ers"];
+pub const BUILT_IN: &[&str] = &["pas", "pacs", "prescribing", "fhir", "ers", "dicom"];
 
 /// A name that is not a built-in adapter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +53,7 @@ pub fn built_in(name: &str, options: AdapterOptions) -> Result<Box<dyn Adapter>,
         "prescribing" => Ok(Box::new(PrescribingAdapter::new(options))),
         "fhir" => Ok(Box::new(FhirAdapter)),
         "ers" => Ok(Box::new(ErsAdapter::new(options))),
+        "dicom" => Ok(Box::new(DicomAdapter::new(options))),
         other => Err(UnknownAdapter {
             name: other.to_owned(),
         }),
@@ -69,7 +71,7 @@ mod tests {
             .expect("dicom-sr is not built in");
         assert_eq!(
             err.to_string(),
-            "unknown adapter `dicom-sr` (built-in adapters: pas, pacs, prescribing, fhir, ers)"
+            "unknown adapter `dicom-sr` (built-in adapters: pas, pacs, prescribing, fhir, ers, dicom)"
         );
         for name in BUILT_IN {
             assert_eq!(

@@ -11,6 +11,7 @@
 //! content or patient identifiers: logs carry peers, source and destination names, sizes and
 //! journal or delivery ids.
 
+pub mod dicom;
 pub mod error;
 pub mod fhir_http;
 pub mod file;
