@@ -6,6 +6,7 @@
 pub mod eps;
 pub mod ers;
 pub mod fhir;
+pub mod mesh_sandbox;
 pub mod national;
 pub mod pds;
 pub mod platform;

@@ -1,11 +1,9 @@
-//! The MESH sandbox harness for `tests/mesh.rs`: installs the pinned `mesh-sandbox` (once per
-//! test binary), starts it per test on a free loopback port (plain HTTP, or TLS requiring a
-//! client certificate), waits for a handshake to succeed, and kills it on drop; plus a
+//! The MESH sandbox harness for `tests/mesh.rs`: `junction_sim::mesh_sandbox` runs the real
+//! `mesh-sandbox` (plain HTTP, or TLS requiring a client certificate, ready once our client's
+//! handshake succeeds); this adds clients of its mailboxes, a raw tracking read and a
 //! recording `Ingest`.
 
-use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use junction_connectors::tls::TlsClientConfig;
@@ -13,57 +11,16 @@ use junction_connectors::{Inbound, Ingest, IngestOutcome};
 use junction_national::mesh::{InboxPoller, MeshClient, MeshConfig, MeshCredentials, PollerConfig};
 use tokio::sync::Notify;
 
-pub const SHARED_KEY: &str = "TestKey";
+use junction_sim::mesh_sandbox::{MeshSandbox, PASSWORD};
+pub use junction_sim::mesh_sandbox::{SHARED_KEY, ServerTls};
+
 pub const SENDER: &str = "X26ABC1";
 pub const RECIPIENT: &str = "X26ABC2";
 pub const WORKFLOW: &str = "TEST_WORKFLOW";
 
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The venv's python, installing the sandbox once per test binary; panics with the reason.
-fn sandbox_python() -> PathBuf {
-    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let res = PYTHON.get_or_init(|| {
-        let venv = std::env::var_os("JUNCTION_MESH_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("target/mesh-venv"));
-        let script = repo_root().join("tests/mesh/install-sandbox.sh");
-        let out = std::process::Command::new("bash")
-            .arg(&script)
-            .arg(&venv)
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "installing mesh-sandbox failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        Ok(venv.join("bin/python"))
-    });
-    match res {
-        Ok(p) => p.clone(),
-        Err(e) => panic!("MESH sandbox unavailable, so these tests cannot run: {e}"),
-    }
-}
-
-/// PEM files for a TLS sandbox: its certificate and key, the CA it trusts for client
-/// certificates (`--ssl-ca-certs`, required), and what the client trusts.
-pub struct ServerTls {
-    /// Server certificate (for 127.0.0.1).
-    pub cert: PathBuf,
-    /// Server key.
-    pub key: PathBuf,
-    /// CA of both sides.
-    pub ca: PathBuf,
-}
-
 /// A running sandbox, killed on drop.
 pub struct Sandbox {
-    _child: tokio::process::Child,
+    _process: MeshSandbox,
     /// `http://127.0.0.1:port` or `https://…`.
     pub url: String,
     tls: TlsClientConfig,
@@ -72,7 +29,7 @@ pub struct Sandbox {
 pub fn credentials(mailbox: &str, shared_key: &str) -> MeshCredentials {
     MeshCredentials {
         mailbox: mailbox.into(),
-        password: "password".into(),
+        password: PASSWORD.into(),
         shared_key: shared_key.into(),
     }
 }
@@ -83,65 +40,27 @@ impl Sandbox {
         Self::start_with(None, TlsClientConfig::default()).await
     }
 
-    /// A sandbox serving TLS with `server` (and requiring a client certificate) when given;
-    /// `client` is what our clients present and trust.
+    /// A sandbox serving TLS with `server` (and requiring a client certificate) when given,
+    /// ready once a handshake with `client` (what our clients present and trust) succeeds.
     pub async fn start_with(server: Option<&ServerTls>, client: TlsClientConfig) -> Self {
-        let python = sandbox_python();
-        let mut last_error = String::new();
-        for _ in 0..3 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            let log = std::env::temp_dir().join(format!("junction-mesh-sandbox-{port}.log"));
-            let log_file = std::fs::File::create(&log).expect("sandbox log file");
-            let mut child = tokio::process::Command::new(&python)
-                .args([
-                    "-m",
-                    "uvicorn",
-                    "mesh_sandbox.api:app",
-                    "--host",
-                    "127.0.0.1",
-                ])
-                .args(["--port", &port.to_string(), "--workers", "1"])
-                .args(tls_args(server))
-                .env("STORE_MODE", "memory")
-                .env("AUTH_MODE", "full")
-                .env("SHARED_KEY", SHARED_KEY)
-                .stdin(Stdio::null())
-                .stdout(log_file.try_clone().expect("log handle"))
-                .stderr(log_file)
-                .kill_on_drop(true)
-                .spawn()
-                .expect("start mesh-sandbox");
-            let scheme = if server.is_some() { "https" } else { "http" };
-            let url = format!("{scheme}://127.0.0.1:{port}");
-            let probe = client_with(&url, SENDER, SHARED_KEY, client.clone());
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    last_error = format!("exited with {status}; log: {}", log.display());
-                    break;
-                }
-                match probe.handshake().await {
-                    Ok(()) => {
-                        return Self {
-                            _child: child,
-                            url,
-                            tls: client,
-                        };
-                    }
-                    Err(e) if tokio::time::Instant::now() > deadline => {
-                        panic!(
-                            "mesh-sandbox did not answer a handshake: {e}; log: {}",
-                            log.display()
-                        )
-                    }
-                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-                }
+        let process = match server {
+            None => MeshSandbox::start().await,
+            Some(server) => {
+                let tls = client.clone();
+                MeshSandbox::start_tls(server, move |url| {
+                    let probe = client_with(&url, SENDER, SHARED_KEY, tls.clone());
+                    async move { probe.handshake().await.map_err(|e| e.to_string()) }
+                })
+                .await
             }
+        };
+        let process = process
+            .unwrap_or_else(|e| panic!("MESH sandbox unavailable, so these tests cannot run: {e}"));
+        Self {
+            url: process.url().to_owned(),
+            _process: process,
+            tls: client,
         }
-        panic!("mesh-sandbox would not start: {last_error}");
     }
 
     /// A client of `mailbox` with the right shared key and this sandbox's client TLS.
@@ -153,22 +72,6 @@ impl Sandbox {
             self.tls.clone(),
         ))
     }
-}
-
-fn tls_args(server: Option<&ServerTls>) -> Vec<String> {
-    let Some(t) = server else { return Vec::new() };
-    let path = |p: &PathBuf| p.display().to_string();
-    vec![
-        "--ssl-certfile".into(),
-        path(&t.cert),
-        "--ssl-keyfile".into(),
-        path(&t.key),
-        "--ssl-ca-certs".into(),
-        path(&t.ca),
-        // ssl.CERT_REQUIRED: no client certificate, no connection (as MESH).
-        "--ssl-cert-reqs".into(),
-        "2".into(),
-    ]
 }
 
 /// A plain-HTTP client of `mailbox` signing with `key`.
