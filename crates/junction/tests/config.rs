@@ -136,7 +136,7 @@ const CASES: &[Case] = &[
         files: &[],
         errors: &[(
             "junction.toml:4:1: sources[0].adapter",
-            "unknown adapter \"lims\" (built in: pas, pacs, prescribing, fhir, ers)",
+            "unknown adapter \"lims\" (built in: pas, pacs, prescribing, fhir, ers, dicom)",
         )],
     },
     Case {
@@ -236,10 +236,7 @@ const CASES: &[Case] = &[
         name: "postgres url",
         toml: "[store]\ntype = \"postgres\"\nurl = \"mysql://junction@db/junction\"\n",
         files: &[],
-        errors: &[(
-            "junction.toml:3:1: store.url",
-            "expected a PostgreSQL URL",
-        )],
+        errors: &[("junction.toml:3:1: store.url", "expected a PostgreSQL URL")],
     },
     Case {
         name: "unknown destination type",

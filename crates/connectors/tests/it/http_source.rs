@@ -185,9 +185,26 @@ async fn bad_input_is_400_and_still_journaled() {
 }
 
 #[tokio::test]
+async fn hl7_v3_xml_is_accepted_and_named_by_its_root_element() {
+    let h = start().await;
+    let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hl7:PORX_IN020101SM31 xmlns:hl7=\"urn:hl7-org:v3\"/>";
+    let (status, _) = post(h.addr, "/ingest/epma", "application/xml", xml).await;
+    assert_eq!(status, 202);
+    let accepted = h.ingest.accepted.lock().unwrap().clone();
+    assert_eq!(accepted[0].content_type, "application/xml");
+    assert_eq!(
+        accepted[0].message_type.as_deref(),
+        Some("PORX_IN020101SM31")
+    );
+    let (status, body) = post(h.addr, "/ingest/epma", "text/xml", "not xml").await;
+    assert_eq!(status, 400);
+    assert!(diagnostics(&body).contains("no root element"));
+}
+
+#[tokio::test]
 async fn other_content_types_unknown_sources_and_big_bodies_are_refused() {
     let h = start().await;
-    let (status, body) = post(h.addr, "/ingest/epma", "application/xml", "<Patient/>").await;
+    let (status, body) = post(h.addr, "/ingest/epma", "application/pdf", "%PDF-1.7").await;
     assert_eq!(status, 415);
     diagnostics(&body);
     let (status, _) = post(h.addr, "/ingest/nobody", "text/plain", adt("X")).await;

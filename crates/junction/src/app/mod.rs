@@ -358,7 +358,9 @@ fn build_sink(
                 .clone()
                 .context("needs [national.eps]")
                 .with_context(ctx)?;
-            AnySink::Eps(national::eps_sink(cfg, e, service).with_context(ctx)?)
+            AnySink::Eps(Box::new(
+                national::eps_sink(cfg, e, service).with_context(ctx)?,
+            ))
         }
         DestinationKind::Mesh(m) => {
             let client = clients

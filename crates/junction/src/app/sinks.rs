@@ -22,7 +22,7 @@ pub enum AnySink {
     /// e-RS review outcomes.
     Ers(ErsSink),
     /// EPS prescriptions.
-    Eps(EpsSink),
+    Eps(Box<EpsSink>),
     /// A MESH mailbox.
     Mesh(MeshSink),
 }

@@ -265,7 +265,8 @@ pub struct MeshSink {
     /// `event` (the event JSON, default) or `raw` (the message as received).
     #[serde(default)]
     pub send: MeshSend,
-    /// Content type of raw messages; default the message's own.
+    /// Content type sent with raw messages (`mex-Content-Type`); default
+    /// `application/octet-stream`.
     #[serde(default)]
     pub content_type: Option<String>,
     /// Gzip each chunk.
