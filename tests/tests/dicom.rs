@@ -8,7 +8,9 @@
 //!   destination (the ImagingStudy's series and instance counts, modality and accession), and
 //!   to a `dicom_store` destination that forwards the instances to `storescp` with the data
 //!   sets byte for byte as sent; the admin API shows every delivery delivered;
-//! - a calling AE title not on the list is refused, and nothing of it is stored.
+//! - a calling AE title not on the list is refused, and nothing of it is stored;
+//! - a study whose quiet period a restart interrupted is announced by the restarted gateway
+//!   (the tracker is rebuilt from the stored files).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -240,7 +242,7 @@ fn check_study(study: &Value, file: &str, modality: &str, series: u64, instances
     assert_eq!(study["modality"][0]["code"], modality, "{study}");
 }
 
-fn gateway_config(dir: &Path, archive_port: u16) -> String {
+fn gateway_config(dir: &Path, archive_port: u16, quiet_period: &str) -> String {
     let store = dir.join("dicom");
     let out = dir.join("out");
     [
@@ -249,7 +251,7 @@ fn gateway_config(dir: &Path, archive_port: u16) -> String {
             "\n[[sources]]\nname = \"modalities\"\ntype = \"dicom\"\nadapter = \"dicom\"\n\
              listen = \"127.0.0.1:0\"\nae_title = \"{GATEWAY_AE}\"\n\
              accepted_calling_aes = [\"{MODALITY_AE}\", \"MR_SCANNER_1\"]\n\
-             store_path = \"{}\"\nquiet_period = \"300ms\"\n",
+             store_path = \"{}\"\nquiet_period = \"{quiet_period}\"\n",
             store.display()
         ),
         config::file_destination("events", &out),
@@ -271,7 +273,10 @@ async fn studies_are_announced_and_forwarded_unchanged() {
     data();
     let archive = start_archive().await;
     let tmp = tempfile::tempdir().expect("temp dir");
-    let gw = Gateway::start(tmp.path(), &gateway_config(tmp.path(), archive.port));
+    let gw = Gateway::start(
+        tmp.path(),
+        &gateway_config(tmp.path(), archive.port, "300ms"),
+    );
     let addr = gw.source("modalities");
 
     let (ok, out) = echo(addr, MODALITY_AE).await;
@@ -388,7 +393,7 @@ async fn an_unknown_calling_ae_title_is_refused() {
     data();
     let tmp = tempfile::tempdir().expect("temp dir");
     // The archive is never reached here; any port will do.
-    let gw = Gateway::start(tmp.path(), &gateway_config(tmp.path(), 9));
+    let gw = Gateway::start(tmp.path(), &gateway_config(tmp.path(), 9, "300ms"));
     let addr = gw.source("modalities");
 
     let (ok, out) = echo(addr, "INTRUDER").await;
@@ -410,5 +415,35 @@ async fn an_unknown_calling_ae_title_is_refused() {
             .await
             .is_empty()
     );
+    assert!(gw.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_study_interrupted_by_a_restart_is_still_announced() {
+    data();
+    let archive = start_archive().await;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // First run: a quiet period that cannot end during the test.
+    let gw = Gateway::start(tmp.path(), &gateway_config(tmp.path(), archive.port, "1h"));
+    let (ok, out) = store(gw.source("modalities"), MODALITY_AE, CT_FILES).await;
+    assert!(ok, "storescu (CT study): {out}");
+    assert!(gw.stop().success());
+    assert!(files_in(&tmp.path().join("out")).is_empty());
+
+    // Second run: the stored instances are found again and the study is announced.
+    let gw = Gateway::start(
+        tmp.path(),
+        &gateway_config(tmp.path(), archive.port, "300ms"),
+    );
+    let out_dir = tmp.path().join("out");
+    let events = eventually(DEADLINE, "the study event after the restart", || async {
+        let files = files_in(&out_dir);
+        (!files.is_empty()).then_some(files)
+    })
+    .await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let event: Value =
+        serde_json::from_slice(&std::fs::read(&events[0]).expect("read event")).expect("JSON");
+    check_study(imaging_study(&event), CT_FILES[0], "CT", 2, 4);
     assert!(gw.stop().success());
 }
