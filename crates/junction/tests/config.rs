@@ -244,8 +244,43 @@ const CASES: &[Case] = &[
         files: &[],
         errors: &[(
             "junction.toml:3:8: destinations[0].type",
-            "unknown type \"fax\" (known: fhir_http, mllp, file, ers, eps, mesh)",
+            "unknown type \"fax\" (known: fhir_http, mllp, file, ers, eps, mesh, dicom_store)",
         )],
+    },
+    Case {
+        name: "dicom source: AE titles, PDU size and adapter",
+        toml: "[[sources]]\nname = \"modalities\"\ntype = \"dicom\"\nlisten = \"127.0.0.1:11112\"\nadapter = \"pas\"\nae_title = \"JUNCTION_GATEWAY_1\"\naccepted_calling_aes = [\"CT1\", \"  \"]\nstore_path = \"dicom\"\nmax_pdu = \"1KiB\"\n",
+        files: &[],
+        errors: &[
+            (
+                "junction.toml:5:1: sources[0].adapter",
+                "use adapter = \"dicom\"",
+            ),
+            (
+                "junction.toml:6:1: sources[0].ae_title",
+                "AE title longer than 16 characters",
+            ),
+            (
+                "junction.toml:7:32: sources[0].accepted_calling_aes[1]",
+                "empty AE title",
+            ),
+            (
+                "junction.toml:9:1: sources[0].max_pdu",
+                "must be between 4 KiB and 4 GiB",
+            ),
+        ],
+    },
+    Case {
+        name: "dicom_store without a DICOM source to take store_path from",
+        toml: "[[destinations]]\nname = \"pacs\"\ntype = \"dicom_store\"\naddress = \"pacs.example.nhs.uk:104\"\ncalled_ae = \"PACS\\\\1\"\ncalling_ae = \"JUNCTION\"\n",
+        files: &[],
+        errors: &[
+            ("junction.toml:1:1: destinations[0]", "missing store_path"),
+            (
+                "junction.toml:5:1: destinations[0].called_ae",
+                "AE title has a backslash",
+            ),
+        ],
     },
     Case {
         name: "missing required key",

@@ -26,7 +26,8 @@ pub fn read_secret(secret: &Secret) -> anyhow::Result<String> {
     }
 }
 
-fn server_tls(tls: &ServerTls) -> TlsServerConfig {
+/// Server TLS settings.
+pub fn server_tls(tls: &ServerTls) -> TlsServerConfig {
     TlsServerConfig {
         cert_path: tls.cert.clone(),
         key_path: tls.key.clone(),
@@ -68,6 +69,7 @@ pub fn send_timeout(cfg: &Config, dest: &Destination) -> Duration {
         DestinationKind::FhirHttp(f) => f.timeout,
         DestinationKind::Mllp(m) => m.timeout,
         DestinationKind::File(_) => Duration::from_secs(30),
+        DestinationKind::DicomStore(d) => super::dicom::send_timeout(d),
         DestinationKind::Ers(_) => service(&n.ers) * 3,
         DestinationKind::Eps(_) => service(&n.eps) * 5,
         DestinationKind::Mesh(_) => {

@@ -6,6 +6,7 @@
 
 mod clock;
 mod convert;
+mod dicom;
 mod ingest;
 mod national;
 mod observer;
@@ -167,6 +168,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         mllp_names
             .iter()
             .cloned()
+            .chain(dicom::source_names(&cfg))
             .chain(std::iter::once("http".to_string())),
     );
     let mut bound = serde_json::Map::new();
@@ -185,6 +187,16 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         readiness.set_listener_bound(&src.name);
         tasks.spawn(source.run(shutdown.child_token()));
     }
+    dicom::spawn_sources(
+        &cfg,
+        &ingest,
+        &conn_metrics,
+        &readiness,
+        &mut bound,
+        &mut tasks,
+        &shutdown,
+    )
+    .await?;
     let http_sources: Vec<&crate::config::Source> = cfg
         .sources
         .iter()
@@ -374,6 +386,9 @@ fn build_sink(
                 client,
                 store.clone(),
             ))
+        }
+        DestinationKind::DicomStore(d) => {
+            AnySink::DicomStore(dicom::sink(cfg, dest, d, metrics).with_context(ctx)?)
         }
     })
 }

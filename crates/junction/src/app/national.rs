@@ -240,7 +240,7 @@ pub fn spawn_pollers<S: Store, I: Ingest>(
                 let stop = shutdown.child_token();
                 tasks.spawn(async move { poller.run(&*ingest, stop).await });
             }
-            SourceKind::Mllp(_) | SourceKind::Http(_) => {}
+            SourceKind::Mllp(_) | SourceKind::Http(_) | SourceKind::Dicom(_) => {}
         }
     }
 }

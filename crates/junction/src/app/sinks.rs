@@ -2,6 +2,7 @@
 
 use junction_connectors::OutboundDelivery;
 use junction_connectors::Sink as _;
+use junction_connectors::dicom::DicomStoreSink;
 use junction_connectors::fhir_http::FhirHttpSink;
 use junction_connectors::file::FileSink;
 use junction_connectors::mllp::MllpSink;
@@ -12,6 +13,8 @@ use junction_router::{SendOutcome, Sink};
 use junction_store::Delivery;
 
 /// Every kind of sink a destination can have.
+// One per destination, made once at start: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum AnySink {
     /// POST/PUT to a FHIR server.
     FhirHttp(FhirHttpSink),
@@ -25,6 +28,8 @@ pub enum AnySink {
     Eps(Box<EpsSink>),
     /// A MESH mailbox.
     Mesh(MeshSink),
+    /// C-STORE to a DICOM AE.
+    DicomStore(DicomStoreSink),
 }
 
 impl Sink for AnySink {
@@ -42,6 +47,7 @@ impl Sink for AnySink {
             Self::Ers(s) => s.send(&out).await,
             Self::Eps(s) => s.send(&out).await,
             Self::Mesh(s) => s.send(&out).await,
+            Self::DicomStore(s) => s.send(&out).await,
         };
         match res {
             junction_connectors::SendOutcome::Delivered => SendOutcome::Delivered,

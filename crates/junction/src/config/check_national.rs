@@ -164,7 +164,7 @@ impl Checker<'_> {
                 self.needs(path, "mesh", n.mesh.is_some());
                 self.nonzero(&join(path, "interval"), m.interval);
             }
-            SourceKind::Mllp(_) | SourceKind::Http(_) => {}
+            SourceKind::Mllp(_) | SourceKind::Http(_) | SourceKind::Dicom(_) => {}
         }
     }
 
@@ -209,7 +209,10 @@ impl Checker<'_> {
                     self.positive(&join(path, "chunk_size"), size);
                 }
             }
-            DestinationKind::FhirHttp(_) | DestinationKind::Mllp(_) | DestinationKind::File(_) => {}
+            DestinationKind::FhirHttp(_)
+            | DestinationKind::Mllp(_)
+            | DestinationKind::File(_)
+            | DestinationKind::DicomStore(_) => {}
         }
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::dicom::{DicomSource, DicomStoreSink};
 use super::national::{EpsSink, ErsSink, ErsWorklist, MeshInbox, MeshSink};
 use super::schema::{ClientTls, Secret, ServerTls, secret};
 use super::units;
@@ -43,11 +44,13 @@ pub enum SourceKind {
     ErsWorklist(ErsWorklist),
     /// Polls our MESH inbox (`[national.mesh]`).
     MeshInbox(MeshInbox),
+    /// DICOM C-ECHO/C-STORE from modalities and PACS.
+    Dicom(DicomSource),
 }
 
 impl SourceKind {
     /// The `type` values, in declaration order.
-    pub const TYPES: &[&str] = &["mllp", "http", "ers_worklist", "mesh_inbox"];
+    pub const TYPES: &[&str] = &["mllp", "http", "ers_worklist", "mesh_inbox", "dicom"];
 }
 
 /// `type = "mllp"` source.
@@ -209,11 +212,21 @@ pub enum DestinationKind {
     Eps(EpsSink),
     /// A MESH mailbox (`[national.mesh]`).
     Mesh(MeshSink),
+    /// A DICOM AE (PACS) by C-STORE.
+    DicomStore(DicomStoreSink),
 }
 
 impl DestinationKind {
     /// The `type` values, in declaration order.
-    pub const TYPES: &[&str] = &["fhir_http", "mllp", "file", "ers", "eps", "mesh"];
+    pub const TYPES: &[&str] = &[
+        "fhir_http",
+        "mllp",
+        "file",
+        "ers",
+        "eps",
+        "mesh",
+        "dicom_store",
+    ];
 }
 
 /// `type = "fhir_http"` destination.

@@ -15,6 +15,7 @@
 
 mod check_national;
 mod components;
+mod dicom;
 mod error;
 mod files;
 mod national;
@@ -32,6 +33,8 @@ pub use components::{
     Breaker, Destination, DestinationKind, Encode, FhirHttp, FileSink, HttpSource, Method,
     MllpSink, MllpSource, Retry, Route, Source, SourceKind,
 };
+#[allow(unused_imports)] // the module's surface
+pub use dicom::{DICOM_ADAPTER, DicomSource, DicomStoreSink, ae_title_problem};
 pub use error::ConfigError;
 #[allow(unused_imports)] // the module's surface
 pub use national::{

@@ -241,6 +241,7 @@ fn source(
         "mllp" => read(loc, path, rest, errors).map(SourceKind::Mllp),
         "ers_worklist" => read(loc, path, rest, errors).map(SourceKind::ErsWorklist),
         "mesh_inbox" => read(loc, path, rest, errors).map(SourceKind::MeshInbox),
+        "dicom" => read(loc, path, rest, errors).map(SourceKind::Dicom),
         _ => read(loc, path, rest, errors).map(SourceKind::Http),
     };
     let common = common?;
@@ -275,6 +276,7 @@ fn destination(
         "ers" => read(loc, path, rest, errors).map(DestinationKind::Ers),
         "eps" => read(loc, path, rest, errors).map(DestinationKind::Eps),
         "mesh" => read(loc, path, rest, errors).map(DestinationKind::Mesh),
+        "dicom_store" => read(loc, path, rest, errors).map(DestinationKind::DicomStore),
         _ => read(loc, path, rest, errors).map(DestinationKind::File),
     };
     let common = common?;

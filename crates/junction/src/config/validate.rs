@@ -40,16 +40,22 @@ pub(super) fn validate(
     v.unique("source", "sources", &draft.source_names);
     for (i, s) in &draft.sources {
         let path = format!("sources[{i}]");
-        if let SourceKind::Mllp(m) = &s.kind {
-            listeners.push((join(&path, "listen"), m.listen));
+        match &s.kind {
+            SourceKind::Mllp(m) => listeners.push((join(&path, "listen"), m.listen)),
+            SourceKind::Dicom(d) => listeners.push((join(&path, "listen"), d.listen)),
+            _ => {}
         }
         v.source(&path, s);
         v.national_source(&path, s, &draft.national);
     }
     v.listeners(&listeners);
     v.unique("destination", "destinations", &draft.destination_names);
+    let sources: Vec<Source> = draft.sources.iter().map(|(_, s)| s.clone()).collect();
     for (i, d) in &draft.destinations {
         v.destination(&format!("destinations[{i}]"), d);
+        if let DestinationKind::DicomStore(s) = &d.kind {
+            v.dicom_destination(&format!("destinations[{i}]"), s, &sources);
+        }
         v.national_destination(&format!("destinations[{i}]"), d, &draft.national);
     }
     let route_names: Vec<(usize, String)> = draft
@@ -260,11 +266,12 @@ impl Checker<'_> {
                 }
             }
             SourceKind::Http(h) => self.positive(&join(path, "max_body"), h.max_body),
+            SourceKind::Dicom(d) => self.dicom_source(path, &s.adapter, d),
             SourceKind::ErsWorklist(_) | SourceKind::MeshInbox(_) => {}
         }
     }
 
-    fn server_tls(&mut self, path: &str, tls: &ServerTls) {
+    pub(super) fn server_tls(&mut self, path: &str, tls: &ServerTls) {
         files::pem(
             self.loc,
             &join(path, "cert"),
@@ -374,7 +381,10 @@ impl Checker<'_> {
             DestinationKind::File(f) => {
                 files::dir_if_exists(self.loc, &join(path, "dir"), &f.dir, self.errors)
             }
-            DestinationKind::Ers(_) | DestinationKind::Eps(_) | DestinationKind::Mesh(_) => {}
+            DestinationKind::Ers(_)
+            | DestinationKind::Eps(_)
+            | DestinationKind::Mesh(_)
+            | DestinationKind::DicomStore(_) => {}
         }
     }
 
@@ -392,7 +402,7 @@ impl Checker<'_> {
     }
 
     /// `host:port` for an outbound connection: checked for shape only (no DNS).
-    fn host_port(&mut self, key: &str, address: &str) {
+    pub(super) fn host_port(&mut self, key: &str, address: &str) {
         let ok = address.parse::<SocketAddr>().is_ok()
             || address.rsplit_once(':').is_some_and(|(host, port)| {
                 !host.is_empty()
