@@ -13,8 +13,6 @@ use junction_router::{SendOutcome, Sink};
 use junction_store::Delivery;
 
 /// Every kind of sink a destination can have.
-// One per destination, made once at start: the size of the largest variant does not matter.
-#[allow(clippy::large_enum_variant)]
 pub enum AnySink {
     /// POST/PUT to a FHIR server.
     FhirHttp(FhirHttpSink),
