@@ -10,6 +10,7 @@ mod any;
 mod error;
 mod outbox;
 mod postgres;
+mod query;
 mod sqlite;
 mod store;
 mod types;

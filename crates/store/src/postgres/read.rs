@@ -69,54 +69,19 @@ pub(crate) async fn list_messages(
     txn: &Transaction<'_>,
     filter: &MessageFilter,
 ) -> Result<Vec<MessageSummary>, StoreError> {
-    let mut conds: Vec<String> = Vec::new();
-    let mut args: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
-    let mut push = |cond: &str, value: Box<dyn ToSql + Sync + Send>| {
-        args.push(value);
-        conds.push(cond.replace('?', &format!("${}", args.len())));
-    };
-    if let Some(from) = filter.from {
-        push("m.received_at >= ?", Box::new(from));
-    }
-    if let Some(to) = filter.to {
-        push("m.received_at < ?", Box::new(to));
-    }
-    if let Some(source) = &filter.source {
-        push("m.source = ?", Box::new(source.clone()));
-    }
-    if let Some(state) = filter.state {
-        push("m.state = ?", Box::new(state.as_str()));
-    }
-    if let Some(mt) = &filter.message_type {
-        push("m.message_type = ?", Box::new(mt.clone()));
-    }
-    if let Some(cid) = &filter.control_id {
-        push("m.control_id = ?", Box::new(cid.clone()));
-    }
-    if let Some(key) = &filter.patient_key {
-        push(
-            "EXISTS (SELECT 1 FROM events e WHERE e.message_id = m.id AND e.patient_key = ?)",
-            Box::new(key.clone()),
-        );
-    }
-    if let Some(before) = filter.before_id {
-        push("m.id < ?", Box::new(before.0));
-    }
-    let limit = match filter.limit {
-        0 => 100,
-        n => n.min(1000),
-    };
-    let where_clause = if conds.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conds.join(" AND "))
-    };
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM messages m {where_clause} ORDER BY m.id DESC LIMIT {limit}"
-    );
+    let (sql, args) = crate::query::list_messages(SUMMARY_COLUMNS, filter);
+    let args: Vec<Box<dyn ToSql + Sync + Send>> = args
+        .into_iter()
+        .map(|a| -> Box<dyn ToSql + Sync + Send> {
+            match a {
+                crate::query::Arg::Int(n) => Box::new(n),
+                crate::query::Arg::Text(t) => Box::new(t),
+            }
+        })
+        .collect();
     let params: Vec<&(dyn ToSql + Sync)> =
         args.iter().map(|a| &**a as &(dyn ToSql + Sync)).collect();
-    txn.query(&sql, &params)
+    txn.query(&crate::query::numbered(&sql), &params)
         .await?
         .iter()
         .map(summary)

@@ -129,52 +129,12 @@ pub(crate) fn list_messages(
     conn: &Connection,
     filter: &MessageFilter,
 ) -> Result<Vec<MessageSummary>, StoreError> {
-    let mut conds: Vec<&str> = Vec::new();
-    let mut args: Vec<rusqlite::types::Value> = Vec::new();
-    let mut push = |cond: &'static str, value: rusqlite::types::Value| {
-        conds.push(cond);
-        args.push(value);
-    };
     use rusqlite::types::Value;
-    if let Some(from) = filter.from {
-        push("m.received_at >= ?", Value::Integer(from));
-    }
-    if let Some(to) = filter.to {
-        push("m.received_at < ?", Value::Integer(to));
-    }
-    if let Some(source) = &filter.source {
-        push("m.source = ?", Value::Text(source.clone()));
-    }
-    if let Some(state) = filter.state {
-        push("m.state = ?", Value::Text(state.as_str().to_owned()));
-    }
-    if let Some(mt) = &filter.message_type {
-        push("m.message_type = ?", Value::Text(mt.clone()));
-    }
-    if let Some(cid) = &filter.control_id {
-        push("m.control_id = ?", Value::Text(cid.clone()));
-    }
-    if let Some(key) = &filter.patient_key {
-        push(
-            "EXISTS (SELECT 1 FROM events e WHERE e.message_id = m.id AND e.patient_key = ?)",
-            Value::Text(key.clone()),
-        );
-    }
-    if let Some(before) = filter.before_id {
-        push("m.id < ?", Value::Integer(before.0));
-    }
-    let limit = match filter.limit {
-        0 => 100,
-        n => n.min(1000),
-    };
-    let where_clause = if conds.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conds.join(" AND "))
-    };
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM messages m {where_clause} ORDER BY m.id DESC LIMIT {limit}"
-    );
+    let (sql, args) = crate::query::list_messages(SUMMARY_COLUMNS, filter);
+    let args = args.into_iter().map(|a| match a {
+        crate::query::Arg::Int(n) => Value::Integer(n),
+        crate::query::Arg::Text(t) => Value::Text(t),
+    });
     let rows = conn
         .prepare(&sql)?
         .query_map(params_from_iter(args), summary)?
