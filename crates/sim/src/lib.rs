@@ -9,4 +9,5 @@ pub mod fhir;
 pub mod mesh_sandbox;
 pub mod national;
 pub mod pds;
+pub mod pki;
 pub mod platform;

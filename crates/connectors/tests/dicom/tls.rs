@@ -14,51 +14,9 @@ use tokio::io::AsyncReadExt;
 use crate::forward::{received_by, start_storescp_with};
 use crate::support::{SCP_AE, data, run, same_dataset, start_scp};
 
-struct Certs {
-    ca: PathBuf,
-    server_cert: PathBuf,
-    server_key: PathBuf,
-    client_cert: PathBuf,
-    client_key: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-fn certs() -> Certs {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: String| -> PathBuf {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    };
-    let ca_key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "Junction DICOM test CA");
-    let ca = params.self_signed(&ca_key).unwrap();
-    let server_key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let server = params.signed_by(&server_key, &ca, &ca_key).unwrap();
-    let client_key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "modality.rxx");
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let client = params.signed_by(&client_key, &ca, &ca_key).unwrap();
-    Certs {
-        ca: write("ca.pem", ca.pem()),
-        server_cert: write("server.pem", server.pem()),
-        server_key: write("server.key", server_key.serialize_pem()),
-        client_cert: write("client.pem", client.pem()),
-        client_key: write("client.key", client_key.serialize_pem()),
-        _dir: dir,
-    }
+fn certs() -> junction_sim::pki::TestPki {
+    junction_sim::pki::TestPki::generate("Junction DICOM test CA", "modality.rxx")
+        .expect("test PKI")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

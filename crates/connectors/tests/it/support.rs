@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -213,53 +212,8 @@ pub fn metric(registry: &Registry, name: &str, labels: &[(&str, &str)]) -> f64 {
 
 /// PEM files for a test CA, a server certificate for `localhost`/127.0.0.1 and a client
 /// certificate, in a temp dir.
-pub struct Certs {
-    pub _dir: tempfile::TempDir,
-    pub ca: PathBuf,
-    pub server_cert: PathBuf,
-    pub server_key: PathBuf,
-    pub client_cert: PathBuf,
-    pub client_key: PathBuf,
-}
+pub use junction_sim::pki::TestPki as Certs;
 
 pub fn certs() -> Certs {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let write = |name: &str, text: String| -> PathBuf {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text).unwrap();
-        p
-    };
-    let ca_key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "Junction test CA");
-    let ca = params.self_signed(&ca_key).unwrap();
-
-    let server_key = KeyPair::generate().unwrap();
-    let mut params =
-        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    let server = params.signed_by(&server_key, &ca, &ca_key).unwrap();
-
-    let client_key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "pas.rxx");
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let client = params.signed_by(&client_key, &ca, &ca_key).unwrap();
-
-    Certs {
-        ca: write("ca.pem", ca.pem()),
-        server_cert: write("server.pem", server.pem()),
-        server_key: write("server.key", server_key.serialize_pem()),
-        client_cert: write("client.pem", client.pem()),
-        client_key: write("client.key", client_key.serialize_pem()),
-        _dir: dir,
-    }
+    Certs::generate("Junction test CA", "pas.rxx").expect("test PKI")
 }
