@@ -341,6 +341,38 @@ async fn national_services_end_to_end() {
     assert_eq!(ops, [Operation::Prepare, Operation::Order]);
     assert_ne!(accepted[0].request_id, accepted[1].request_id);
 
+    // A prescription of four lines (one event per line) reaches EPS as one message.
+    let four = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../crates/adapters/tests/golden/prescribing/hl7v3/eps_acute_nurse_multiple_meds_send.xml",
+    ))
+    .expect("HL7 v3 prescription fixture");
+    let answer = http::post(gw.http, "/ingest/epma", "application/xml", &four).await;
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    let orders = eventually(DEADLINE, "the four-line prescription at EPS", || {
+        let got = sims.eps.accepted();
+        let http = gw.http;
+        async move {
+            let orders: Vec<_> = got
+                .into_iter()
+                .filter(|a| a.operation == Operation::Order)
+                .collect();
+            if orders.len() >= 2 {
+                return Some(Ok(orders));
+            }
+            dead_delivery_error(http, "epma").await.map(Err)
+        }
+    })
+    .await
+    .unwrap_or_else(|error| panic!("an EPS delivery died: {error}"));
+    assert_eq!(orders.len(), 2, "one order per prescription, not per line");
+    let lines = orders[1].bundle["entry"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "MedicationRequest")
+        .count();
+    assert_eq!(lines, 4);
+
     // One token served every call: cached, not fetched per request.
     let platform = sims.platform.as_ref().expect("auth on");
     assert!(

@@ -17,6 +17,8 @@ pub use dispatch::{
     Dispatcher, NoopDispatchObserver, RetryPolicy, SendOutcome, Sink, SystemClock, TokioClock,
     Wakers,
 };
-pub use outcome::{EventJson, NO_EVENTS, Payloads, RouteWith, route_message, route_outcome};
+pub use outcome::{
+    EventJson, NO_EVENTS, Payload, Payloads, RouteWith, route_message, route_outcome,
+};
 pub use predicate::{Predicate, PredicateError};
 pub use route::{Decision, Known, MatchedRoute, RouteError, RouteSpec, Router, Routing};

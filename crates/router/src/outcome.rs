@@ -11,21 +11,38 @@ use crate::route::{Decision, Router, Routing};
 /// The filter reason for a message its adapter turned into no events.
 pub const NO_EVENTS: &str = "adapter produced no events";
 
+/// What one destination is sent for one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// The event's JSON (stored once with the event, referred to).
+    EventJson,
+    /// Something made from the event for this destination: HL7 v2 for a local system, a copy
+    /// without a restricted record's address, several line events made into one message.
+    Text(String),
+    /// Nothing: another event of the same message carries this one to the destination (the
+    /// lines of one prescription go to EPS as one message), so no delivery is made.
+    Covered,
+}
+
 /// What each destination is sent for an event.
 pub trait Payloads: Send + Sync {
-    /// `Ok(None)`: the event's JSON (stored once, referred to); `Ok(Some(text))`: something made
-    /// from the event for this destination (HL7 v2 for a local system, a copy without a
-    /// restricted record's address); `Err(reason)`: it cannot be made, so the message fails
-    /// with the reason (kept, visible, replayable once the config is fixed).
-    fn payload(&self, event: &Event, destination: &str) -> Result<Option<String>, String>;
+    /// The payload of `event` (one of `events`, the message's events) for `destination`;
+    /// `Err(reason)`: it cannot be made, so the message fails with the reason (kept, visible,
+    /// replayable once the config is fixed).
+    fn payload(
+        &self,
+        event: &Event,
+        events: &[Event],
+        destination: &str,
+    ) -> Result<Payload, String>;
 }
 
 /// Every destination gets the event's JSON.
 pub struct EventJson;
 
 impl Payloads for EventJson {
-    fn payload(&self, _event: &Event, _destination: &str) -> Result<Option<String>, String> {
-        Ok(None)
+    fn payload(&self, _: &Event, _: &[Event], _: &str) -> Result<Payload, String> {
+        Ok(Payload::EventJson)
     }
 }
 
@@ -41,8 +58,10 @@ pub fn route_outcome(routing: &Routing, events: &[Event], payloads: &dyn Payload
         let json = event.to_json();
         if let Decision::Deliver { destinations, .. } = decision {
             for destination in destinations {
-                let payload = match payloads.payload(event, destination) {
-                    Ok(p) => p,
+                let payload = match payloads.payload(event, events, destination) {
+                    Ok(Payload::EventJson) => None,
+                    Ok(Payload::Text(text)) => Some(text),
+                    Ok(Payload::Covered) => continue,
                     Err(reason) => {
                         return RouteOutcome::Failed {
                             reason: format!("destination `{destination}`: {reason}"),

@@ -323,10 +323,16 @@ fn steps_run_for_every_selected_route_whatever_its_when() {
 fn a_payload_that_cannot_be_made_fails_the_message_naming_the_destination() {
     struct NoHl7;
     impl junction_router::Payloads for NoHl7 {
-        fn payload(&self, _e: &Event, d: &str) -> Result<Option<String>, String> {
+        fn payload(
+            &self,
+            e: &Event,
+            _: &[Event],
+            d: &str,
+        ) -> Result<junction_router::Payload, String> {
             match d {
                 "pas" => Err("no HL7 v2 encoder for event kind patient.admitted".into()),
-                _ => Ok(Some("encoded".into())),
+                "eps" if e.id == "e2" => Ok(junction_router::Payload::Covered),
+                _ => Ok(junction_router::Payload::Text("encoded".into())),
             }
         }
     }
@@ -338,6 +344,19 @@ fn a_payload_that_cannot_be_made_fails_the_message_naming_the_destination() {
         panic!("routed expected")
     };
     assert_eq!(deliveries[0].payload.as_deref(), Some("encoded"));
+    // A covered event gets no delivery of its own.
+    let two = [
+        event("e1", "prescription.issued", Some("nhs:1")),
+        event("e2", "prescription.issued", Some("nhs:1")),
+    ];
+    let eps = Router::compile(&[spec("rx", &["eps"])], &Known::default()).unwrap();
+    let RouteOutcome::Routed { deliveries, .. } =
+        route_outcome(&eps.route("x", &two), &two, &NoHl7)
+    else {
+        panic!("routed expected")
+    };
+    let ids: Vec<&str> = deliveries.iter().map(|d| d.event_id.as_str()).collect();
+    assert_eq!(ids, ["e1"]);
     let both = Router::compile(&[spec("a", &["fhir", "pas"])], &Known::default()).unwrap();
     assert_eq!(
         route_outcome(&both.route("x", &events), &events, &NoHl7),
