@@ -89,7 +89,7 @@ impl Payloads for ForMessage<'_> {
             true => match prescription_lines(event, events) {
                 Lines::Alone => None,
                 Lines::Covered => return Ok(Payload::Covered),
-                Lines::First(whole) => Some(whole),
+                Lines::First(whole) => Some(*whole),
             },
             false => None,
         };
@@ -132,7 +132,7 @@ enum Lines {
     /// A later line: the first carries it.
     Covered,
     /// The first line: this event with every line's MedicationRequest.
-    First(Event),
+    First(Box<Event>),
 }
 
 /// Groups `prescription.issued` lines of one message by their prescription id
@@ -160,7 +160,7 @@ fn prescription_lines(event: &Event, events: &[Event]) -> Lines {
             .filter(|entry| matches!(entry.resource, Some(Resource::MedicationRequest(_))));
         whole.bundle.entry.extend(extra.cloned());
     }
-    Lines::First(whole)
+    Lines::First(Box::new(whole))
 }
 
 /// The prescription id of a `prescription.issued` event's first MedicationRequest.
