@@ -303,7 +303,7 @@ async fn abort_mid_instance_leaves_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_instance_is_received_in_bounded_memory() {
-    let (_dir, big) = big_instance(256).await;
+    let (_dir, big) = big_instance(500).await;
     let scp = start_scp(|_| {}, None).await;
     let port = scp.port.to_string();
     let size = std::fs::metadata(&big).unwrap().len();
