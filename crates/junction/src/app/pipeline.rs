@@ -109,6 +109,8 @@ impl<S: Store> Pipeline<S> {
                         };
                         (self.on_routed)(source, outcome);
                     }
+                    // Another node of the cluster routed it first (PostgreSQL store).
+                    Err(junction_store::StoreError::InvalidState { .. }) => {}
                     Err(e) => {
                         tracing::error!(message = id.0, error = %e, "routing failed; will retry")
                     }
@@ -140,6 +142,7 @@ impl<S: Store> Pipeline<S> {
     ) {
         match self.store.route(id, outcome, now).await {
             Ok(()) => (self.on_routed)(source, label),
+            Err(junction_store::StoreError::InvalidState { .. }) => {}
             Err(e) => {
                 tracing::error!(message = id.0, error = %e, "recording outcome failed; will retry")
             }

@@ -12,6 +12,7 @@ use junction_router::{SendOutcome, Sink};
 use junction_store::Delivery;
 
 /// Every kind of sink a destination can have.
+#[allow(clippy::large_enum_variant)] // one per destination, built once at start
 pub enum AnySink {
     /// POST/PUT to a FHIR server.
     FhirHttp(FhirHttpSink),
