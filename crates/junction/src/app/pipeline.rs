@@ -212,3 +212,39 @@ fn by_patient(decoded: &[Result<Vec<Event>, String>]) -> Vec<Vec<usize>> {
     groups.retain(|g| !g.is_empty());
     groups
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(keys: &[&str]) -> Result<Vec<Event>, String> {
+        Ok(keys
+            .iter()
+            .map(|k| {
+                serde_json::from_value(serde_json::json!({
+                    "id": "e", "kind": "patient.updated", "source": "pas",
+                    "recorded_at": "2026-01-01T00:00:00Z", "patient_key": k,
+                    "correlation_id": "1",
+                    "bundle": {"resourceType": "Bundle", "type": "collection", "entry": []}
+                }))
+                .expect("event JSON")
+            })
+            .collect())
+    }
+
+    #[test]
+    fn one_patient_stays_in_one_ordered_group() {
+        let decoded = vec![
+            msg(&["a"]),
+            msg(&["b"]),
+            msg(&[]),
+            Err("bad".into()),
+            msg(&["a"]),
+            msg(&["c"]),
+            msg(&["b", "c"]),
+            msg(&["a"]),
+        ];
+        let groups = by_patient(&decoded);
+        assert_eq!(groups, vec![vec![0, 4, 7], vec![1, 5, 6], vec![2], vec![3]]);
+    }
+}
