@@ -47,6 +47,42 @@ struct Row {
     delivered_per_s: f64,
     delivered_all: bool,
     cpu_s: f64,
+    /// CPU of the local PostgreSQL server's processes (0 when it runs elsewhere).
+    pg_cpu_s: f64,
+    /// Share of the machine's CPU time busy during the run.
+    busy: f64,
+}
+
+/// User + system CPU of every local process named `postgres`.
+fn postgres_cpu() -> Duration {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Duration::ZERO;
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .filter_map(proc_cpu)
+        .sum()
+}
+
+/// (busy, total) clock ticks of the whole machine so far (`/proc/stat`).
+fn machine_ticks() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    let total: u64 = ticks.iter().sum();
+    // idle and iowait are the 4th and 5th.
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    (total - idle, total)
 }
 
 /// Runs every configuration; returns the report as JSON.
@@ -88,19 +124,21 @@ pub async fn run(a: &ClusterArgs, sink: &HttpSink) -> Result<serde_json::Value, 
     println!();
     println!("load average before: {load_before}; after: {}", loadavg());
     println!(
-        "| configuration | ACKed msgs/s | delivered msgs/s | ×1 PG node (ACK / delivered) | gateway CPU s |"
+        "| configuration | ACKed msgs/s | delivered msgs/s | ×1 PG node (ACK / delivered) | gateway CPU s | PostgreSQL CPU s | machine busy |"
     );
-    println!("|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     for r in &rows {
         println!(
-            "| {} | {:.0} | {:.0}{} | {:.2} / {:.2} | {:.1} |",
+            "| {} | {:.0} | {:.0}{} | {:.2} / {:.2} | {:.1} | {:.1} | {:.0} % |",
             r.name,
             r.acked_per_s,
             r.delivered_per_s,
             if r.delivered_all { "" } else { " (cut off)" },
             r.acked_per_s / base_ack,
             r.delivered_per_s / base,
-            r.cpu_s
+            r.cpu_s,
+            r.pg_cpu_s,
+            r.busy * 100.0
         );
     }
     Ok(json!({
@@ -113,6 +151,8 @@ pub async fn run(a: &ClusterArgs, sink: &HttpSink) -> Result<serde_json::Value, 
             "delivered_per_s": r.delivered_per_s,
             "delivered_all": r.delivered_all,
             "gateway_cpu_s": r.cpu_s,
+            "postgres_cpu_s": r.pg_cpu_s,
+            "machine_busy": r.busy,
         })).collect::<Vec<_>>(),
     }))
 }
@@ -179,6 +219,7 @@ async fn measure(
     }
 
     let cpu_before: Duration = gws.iter().filter_map(|g| proc_cpu(g.pid)).sum();
+    let (pg_before, ticks_before) = (postgres_cpu(), machine_ticks());
     let conns = gws.len() * a.connections;
     let mut clients = Vec::new();
     for c in 0..conns {
@@ -218,6 +259,9 @@ async fn measure(
     let delivered = started.elapsed();
     let count = sink.requests().saturating_sub(base);
     let cpu_after: Duration = gws.iter().filter_map(|g| proc_cpu(g.pid)).sum();
+    let (pg_after, ticks_after) = (postgres_cpu(), machine_ticks());
+    let busy =
+        (ticks_after.0 - ticks_before.0) as f64 / (ticks_after.1 - ticks_before.1).max(1) as f64;
     for gw in gws {
         gw.stop(Duration::from_secs(30))?;
     }
@@ -227,6 +271,8 @@ async fn measure(
         delivered_per_s: count as f64 / delivered.as_secs_f64(),
         delivered_all,
         cpu_s: cpu_after.saturating_sub(cpu_before).as_secs_f64(),
+        pg_cpu_s: pg_after.saturating_sub(pg_before).as_secs_f64(),
+        busy,
     };
     println!(
         "{}: {:.0} msgs/s ACKed, {:.0} msgs/s delivered ({count} of {})",
