@@ -2,6 +2,7 @@
 //! the ready line it prints, and talks to it over loopback with a real MLLP client.
 
 pub mod adt;
+pub mod cluster;
 pub mod config;
 pub mod fhir_server;
 pub mod gateway;

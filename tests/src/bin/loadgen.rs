@@ -8,8 +8,13 @@
 //! cargo run --release -p junction-e2e --bin loadgen -- [--connections N] [--messages M]
 //!     [--serial S] [--warmup W] [--starts K] [--dest-concurrency C] [--delivery-limit SECS]
 //!     [--no-delivery] [--binary PATH] [--sqlite-sync pipelined|in_commit] [--json PATH]
+//!     [--nodes N --postgres URL]
 //! ```
+//!
+//! With `--nodes N --postgres URL` it runs the several-nodes bench instead (`load_cluster`).
 
+#[path = "../load_cluster.rs"]
+mod load_cluster;
 #[path = "../load_gateway.rs"]
 mod load_gateway;
 #[path = "../load_sink.rs"]
@@ -46,6 +51,9 @@ struct Args {
     /// `[store] sync` of the gateway under test.
     sqlite_sync: String,
     json: Option<PathBuf>,
+    /// Several nodes on PostgreSQL (`--nodes`, `--postgres`).
+    nodes: usize,
+    postgres: Option<String>,
 }
 
 impl Args {
@@ -62,6 +70,8 @@ impl Args {
             binary: load_gateway::default_binary(),
             sqlite_sync: "pipelined".into(),
             json: None,
+            nodes: 0,
+            postgres: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -79,11 +89,14 @@ impl Args {
                 "--binary" => a.binary = value()?.into(),
                 "--sqlite-sync" => a.sqlite_sync = value()?,
                 "--json" => a.json = Some(value()?.into()),
+                "--nodes" => a.nodes = num(value()?)?,
+                "--postgres" => a.postgres = Some(value()?),
                 "-h" | "--help" => {
                     return Err(
                         "usage: loadgen [--connections N] [--messages M] [--serial S] \
                          [--warmup W] [--starts K] [--dest-concurrency C] [--delivery-limit SECS] \
-                         [--no-delivery] [--binary PATH] [--sqlite-sync pipelined|in_commit] [--json PATH]"
+                         [--no-delivery] [--binary PATH] [--sqlite-sync pipelined|in_commit] [--json PATH] \
+                         [--nodes N --postgres URL]"
                             .into(),
                     );
                 }
@@ -107,7 +120,7 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match runtime.block_on(bench(&args)) {
+    match runtime.block_on(bench_any(&args)) {
         Ok(report) => {
             if let Some(path) = &args.json {
                 let text = serde_json::to_string_pretty(&report).expect("JSON");
@@ -161,6 +174,31 @@ impl Phase {
             "store": self.commits.json(),
         })
     }
+}
+
+/// The several-nodes bench when `--nodes` is given, the single-gateway bench otherwise.
+async fn bench_any(args: &Args) -> Result<serde_json::Value, String> {
+    if args.nodes == 0 {
+        return bench(args).await;
+    }
+    let postgres = args
+        .postgres
+        .clone()
+        .ok_or("--nodes needs --postgres URL")?;
+    let sink = HttpSink::start()
+        .await
+        .map_err(|e| format!("HTTP sink: {e}"))?;
+    let cluster = load_cluster::ClusterArgs {
+        binary: args.binary.clone(),
+        nodes: args.nodes,
+        postgres,
+        messages: args.messages,
+        connections: args.connections,
+        dest_concurrency: args.dest_concurrency,
+        delivery_limit: args.delivery_limit,
+        sqlite_sync: args.sqlite_sync.clone(),
+    };
+    load_cluster::run(&cluster, &sink).await
 }
 
 async fn bench(args: &Args) -> Result<serde_json::Value, String> {

@@ -5,6 +5,7 @@
 //! goes to stdout last. Shutdown runs the other way: listeners stop, in-flight work drains.
 
 mod clock;
+mod cluster;
 mod convert;
 mod dicom;
 mod ingest;
@@ -148,15 +149,31 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         }),
     };
     tasks.spawn(pipeline.run(shutdown.child_token()));
-    tasks.spawn(retention::run(
-        store.clone(),
-        cfg.store.keep_delivered,
+    // With PostgreSQL, deliveries routed on other nodes wake this node's dispatchers too.
+    if let AnyStore::Postgres(pg) = &*store {
+        let names = cfg.destinations.iter().map(|d| d.name.clone()).collect();
+        tasks.spawn(cluster::relay_wakes(
+            pg.clone(),
+            wakers.clone(),
+            names,
+            shutdown.child_token(),
+        ));
+    }
+    // Singleton work (retention, pollers) runs on the node holding its leader lease.
+    let leases = cluster::Leases::new(&cfg, store.clone());
+    let (retained, keep) = (store.clone(), cfg.store.keep_delivered);
+    leases.spawn(
+        &mut tasks,
+        "retention".into(),
         shutdown.child_token(),
-    ));
+        move |stop| retention::run(retained.clone(), keep, stop),
+    );
 
     // Listeners.
     let ingest = Arc::new(StoreIngest::new(store.clone(), pipeline_wake));
-    national::spawn_pollers(&cfg, &clients, &store, &ingest, &mut tasks, &shutdown);
+    national::spawn_pollers(
+        &cfg, &clients, &store, &ingest, &leases, &mut tasks, &shutdown,
+    );
     let readiness = Readiness::new();
     let mllp_names: Vec<String> = cfg
         .sources
@@ -284,11 +301,16 @@ async fn open_store(cfg: &Config, metrics: &Metrics) -> anyhow::Result<AnyStore>
             Ok(AnyStore::Sqlite(store))
         }
         StoreBackend::Postgres(pg) => {
+            let url = match pg.password() {
+                Some(secret) => cluster::with_password(&pg.url, &convert::read_secret(&secret)?),
+                None => pg.url.clone(),
+            };
             let options = PgOptions {
                 pool: usize::try_from(pg.pool).unwrap_or(16),
+                schema: pg.schema.clone(),
                 dedup_window_ms,
                 observer: metrics.store_observer(),
-                ..PgOptions::new(pg.url.clone())
+                ..PgOptions::new(url)
             };
             // The URL may hold a password: not in the error.
             let store = PostgresStore::open(options)
@@ -343,7 +365,8 @@ fn build_sink(
                 .map(|s| convert::read_secret(&s))
                 .transpose()
                 .with_context(ctx)?;
-            let c = convert::fhir_http(&cfg.node.name, dest, &f.url, f.method, bearer, f.timeout);
+            let ids = cluster::id_namespace(cfg);
+            let c = convert::fhir_http(&ids, dest, &f.url, f.method, bearer, f.timeout);
             AnySink::FhirHttp(FhirHttpSink::new(c, metrics.clone()).with_context(ctx)?)
         }
         DestinationKind::Mllp(m) => AnySink::Mllp(
@@ -381,7 +404,7 @@ fn build_sink(
                 .context("needs [national.mesh]")
                 .with_context(ctx)?;
             AnySink::Mesh(national::mesh_sink(
-                &cfg.node.name,
+                &cluster::id_namespace(cfg),
                 m,
                 client,
                 store.clone(),

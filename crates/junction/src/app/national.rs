@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::clock::now_ms;
+use crate::app::cluster::Leases;
 use crate::app::convert::{self, read_secret};
 use crate::app::steps::{Step, StepFuture, Steps};
 use crate::config::{Config, Environment, MeshSend, PlatformAuth, Service, SourceKind};
@@ -38,9 +39,11 @@ pub struct Clients {
 /// start with its config key named.
 pub fn clients(cfg: &Config) -> anyhow::Result<Clients> {
     let n = &cfg.national;
+    // Request ids must be the same whichever node of a cluster (re)sends a delivery.
+    let ids = crate::app::cluster::id_namespace(cfg);
     let service = |name: &str, s: &Option<Service>| {
         s.as_ref()
-            .map(|s| service_config(&cfg.node.name, name, s))
+            .map(|s| service_config(&ids, name, s))
             .transpose()
             .with_context(|| format!("national.{name}"))
     };
@@ -198,47 +201,57 @@ impl Step for PdsVerify {
     }
 }
 
-/// Starts the pollers (`ers_worklist`, `mesh_inbox` sources).
+/// Starts the pollers (`ers_worklist`, `mesh_inbox` sources), each only while this process
+/// holds its leader lease `poller:<source>` (see `cluster`).
 pub fn spawn_pollers<S: Store, I: Ingest>(
     cfg: &Config,
     clients: &Clients,
     store: &Arc<S>,
     ingest: &Arc<I>,
+    leases: &Leases,
     tasks: &mut JoinSet<()>,
     shutdown: &CancellationToken,
 ) {
     for src in &cfg.sources {
+        let lease = format!("poller:{}", src.name);
         match &src.kind {
             SourceKind::ErsWorklist(w) => {
-                let Some(client) = &clients.ers else { continue };
-                let poller = WorklistPoller::new(client.clone(), &src.name);
-                tasks.spawn(run_ers(
-                    poller,
-                    src.name.clone(),
-                    w.interval,
-                    store.clone(),
-                    ingest.clone(),
-                    shutdown.child_token(),
-                ));
-            }
-            SourceKind::MeshInbox(m) => {
-                let Some(client) = &clients.mesh else {
+                let Some(client) = clients.ers.clone() else {
                     continue;
                 };
-                let poller = InboxPoller::new(
-                    client.clone(),
-                    PollerConfig {
-                        source: src.name.clone(),
-                        default_content_type: m
-                            .content_type
-                            .clone()
-                            .unwrap_or_else(|| "application/octet-stream".into()),
-                        interval: m.interval,
-                    },
-                );
+                let (name, interval) = (src.name.clone(), w.interval);
+                let (store, ingest) = (store.clone(), ingest.clone());
+                // Each term starts afresh from the referrals the store says were journaled.
+                leases.spawn(tasks, lease, shutdown.child_token(), move |stop| {
+                    let poller = WorklistPoller::new(client.clone(), &name);
+                    run_ers(
+                        poller,
+                        name.clone(),
+                        interval,
+                        store.clone(),
+                        ingest.clone(),
+                        stop,
+                    )
+                });
+            }
+            SourceKind::MeshInbox(m) => {
+                let Some(client) = clients.mesh.clone() else {
+                    continue;
+                };
+                let config = PollerConfig {
+                    source: src.name.clone(),
+                    default_content_type: m
+                        .content_type
+                        .clone()
+                        .unwrap_or_else(|| "application/octet-stream".into()),
+                    interval: m.interval,
+                };
                 let ingest = ingest.clone();
-                let stop = shutdown.child_token();
-                tasks.spawn(async move { poller.run(&*ingest, stop).await });
+                leases.spawn(tasks, lease, shutdown.child_token(), move |stop| {
+                    let poller = InboxPoller::new(client.clone(), config.clone());
+                    let ingest = ingest.clone();
+                    async move { poller.run(&*ingest, stop).await }
+                });
             }
             SourceKind::Mllp(_) | SourceKind::Http(_) | SourceKind::Dicom(_) => {}
         }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use futures_util::future::join_all;
 use junction_adapters::{Adapter, Inbound};
+use junction_model::Event;
 use junction_router::{RouteWith, Router, Wakers, route_message};
 use junction_store::{RouteOutcome, Store, StoredMessage};
 use tokio::sync::Notify;
@@ -58,23 +59,38 @@ impl<S: Store> Pipeline<S> {
                     () = tokio::time::sleep(std::time::Duration::from_secs(1)) => continue,
                 }
             }
-            // Decode all, then route all at once so the store commits them together.
-            join_all(batch.iter().map(|m| self.route_one(m))).await;
+            // Decode all, then route all at once so the store commits them together; except
+            // that messages of one patient are routed one after another in journal order, so
+            // their deliveries are created in that order (whichever node of a cluster routes
+            // them: a message routed elsewhere meanwhile is skipped).
+            let decoded: Vec<_> = batch.iter().map(|m| self.decode(m)).collect();
+            let groups = by_patient(&decoded);
+            let mut decoded: Vec<_> = decoded.into_iter().map(Some).collect();
+            let this = &self;
+            let work = groups.into_iter().map(|group| {
+                let mine: Vec<_> = group
+                    .into_iter()
+                    .filter_map(|i| Some((&batch[i], decoded[i].take()?)))
+                    .collect();
+                async move {
+                    for (msg, events) in mine {
+                        this.route_one(msg, events).await;
+                    }
+                }
+            });
+            join_all(work.collect::<Vec<_>>()).await;
             if shutdown.is_cancelled() {
                 return;
             }
         }
     }
 
-    async fn route_one(&self, msg: &StoredMessage) {
+    /// The message's events, or why it cannot be decoded.
+    fn decode(&self, msg: &StoredMessage) -> Result<Vec<Event>, String> {
         let id = msg.summary.id;
         let source = msg.summary.source.as_str();
-        let now = now_ms();
         let Some(adapter) = self.adapters.get(source) else {
-            let reason = format!("no adapter configured for source `{source}`");
-            self.record(id, source, RouteOutcome::Failed { reason }, now, "failed")
-                .await;
-            return;
+            return Err(format!("no adapter configured for source `{source}`"));
         };
         let received_at = junction_hl7v2::ts::format_instant_millis(msg.summary.received_at);
         let correlation_id = id.0.to_string();
@@ -85,7 +101,17 @@ impl<S: Store> Pipeline<S> {
             correlation_id: &correlation_id,
             content_type: Some(msg.summary.content_type.as_str()),
         };
-        match adapter.decode(&inbound) {
+        adapter.decode(&inbound).map_err(|e| {
+            tracing::warn!(message = id.0, source, error = %e, "message could not be decoded");
+            e.to_string()
+        })
+    }
+
+    async fn route_one(&self, msg: &StoredMessage, decoded: Result<Vec<Event>, String>) {
+        let id = msg.summary.id;
+        let source = msg.summary.source.as_str();
+        let now = now_ms();
+        match decoded {
             Ok(mut events) => {
                 for event in &mut events {
                     let names = self.router.steps_for(source, event);
@@ -109,23 +135,16 @@ impl<S: Store> Pipeline<S> {
                         };
                         (self.on_routed)(source, outcome);
                     }
+                    // Another node of the cluster routed it first (PostgreSQL store).
+                    Err(junction_store::StoreError::InvalidState { .. }) => {}
                     Err(e) => {
                         tracing::error!(message = id.0, error = %e, "routing failed; will retry")
                     }
                 }
             }
-            Err(e) => {
-                tracing::warn!(message = id.0, source, error = %e, "message could not be decoded");
-                self.record(
-                    id,
-                    source,
-                    RouteOutcome::Failed {
-                        reason: e.to_string(),
-                    },
-                    now,
-                    "failed",
-                )
-                .await;
+            Err(reason) => {
+                self.record(id, source, RouteOutcome::Failed { reason }, now, "failed")
+                    .await;
             }
         }
     }
@@ -140,9 +159,92 @@ impl<S: Store> Pipeline<S> {
     ) {
         match self.store.route(id, outcome, now).await {
             Ok(()) => (self.on_routed)(source, label),
+            Err(junction_store::StoreError::InvalidState { .. }) => {}
             Err(e) => {
                 tracing::error!(message = id.0, error = %e, "recording outcome failed; will retry")
             }
         }
+    }
+}
+
+/// Indices of `decoded` grouped so that messages sharing a patient key are in one group, each
+/// group in journal order; a message without a key is a group of its own.
+fn by_patient(decoded: &[Result<Vec<Event>, String>]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: HashMap<&str, usize> = HashMap::new();
+    for (i, res) in decoded.iter().enumerate() {
+        let keys: Vec<&str> = res
+            .iter()
+            .flatten()
+            .filter_map(|e| e.patient_key.as_deref())
+            .collect();
+        let mut found: Vec<usize> = keys
+            .iter()
+            .filter_map(|k| group_of.get(k).copied())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        let target = match found.first() {
+            Some(&g) => {
+                // A message naming patients of several groups joins them (merge, keeping order).
+                for &other in found.iter().skip(1) {
+                    let moved = std::mem::take(&mut groups[other]);
+                    groups[g].extend(moved);
+                    for slot in group_of.values_mut() {
+                        if *slot == other {
+                            *slot = g;
+                        }
+                    }
+                }
+                groups[g].sort_unstable();
+                g
+            }
+            None => {
+                groups.push(Vec::new());
+                groups.len() - 1
+            }
+        };
+        groups[target].push(i);
+        for k in keys {
+            group_of.insert(k, target);
+        }
+    }
+    groups.retain(|g| !g.is_empty());
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(keys: &[&str]) -> Result<Vec<Event>, String> {
+        Ok(keys
+            .iter()
+            .map(|k| {
+                serde_json::from_value(serde_json::json!({
+                    "id": "e", "kind": "patient.updated", "source": "pas",
+                    "recorded_at": "2026-01-01T00:00:00Z", "patient_key": k,
+                    "correlation_id": "1",
+                    "bundle": {"resourceType": "Bundle", "type": "collection", "entry": []}
+                }))
+                .expect("event JSON")
+            })
+            .collect())
+    }
+
+    #[test]
+    fn one_patient_stays_in_one_ordered_group() {
+        let decoded = vec![
+            msg(&["a"]),
+            msg(&["b"]),
+            msg(&[]),
+            Err("bad".into()),
+            msg(&["a"]),
+            msg(&["c"]),
+            msg(&["b", "c"]),
+            msg(&["a"]),
+        ];
+        let groups = by_patient(&decoded);
+        assert_eq!(groups, vec![vec![0, 4, 7], vec![1, 5, 6], vec![2], vec![3]]);
     }
 }

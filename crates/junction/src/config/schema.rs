@@ -141,7 +141,6 @@ impl Default for Store {
 /// The store backends: embedded SQLite, or PostgreSQL shared by several nodes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-#[allow(dead_code)] // the postgres variant is read once that store exists (issue 7)
 pub enum StoreBackend {
     /// Embedded SQLite: one node.
     Sqlite(Sqlite),
@@ -187,20 +186,51 @@ fn default_sqlite_path() -> PathBuf {
     "./data/junction.db".into()
 }
 
-/// `[store] type = "postgres"`.
+/// `[store] type = "postgres"`: several nodes share one database (each node's `[node] name`
+/// must be unique in the cluster).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // read once the postgres store exists (issue 7)
 pub struct Postgres {
-    /// Connection URL.
+    /// Connection URL (`postgres://user@host:5432/db`); keep the password out of it with
+    /// `password_file` or `password_env`.
     pub url: String,
     /// Connection pool size; default 16.
     #[serde(default = "default_pool")]
     pub pool: u32,
+    /// Schema holding Junction's tables (created when missing), so several clusters or test
+    /// runs can share one database; default the user's default schema. `[a-z0-9_]`, 1-40.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// File holding the database password.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Environment variable holding the database password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Names the cluster in the ids sent with each delivery (`X-Request-ID`, MESH local id),
+    /// the same on every node so a delivery resent by another node keeps its id; default the
+    /// schema name, else `junction`.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// How long a node's leader lease (pollers, retention) lasts unless renewed: the failover
+    /// time when the leader dies; default 15s.
+    #[serde(default = "default_leader_ttl", deserialize_with = "units::duration")]
+    pub leader_ttl: Duration,
+}
+
+impl Postgres {
+    /// Where the password is, when not in the URL.
+    pub fn password(&self) -> Option<Secret> {
+        secret(&self.password_file, &self.password_env)
+    }
 }
 
 fn default_pool() -> u32 {
     16
+}
+
+fn default_leader_ttl() -> Duration {
+    Duration::from_secs(15)
 }
 
 /// `[http]`.
