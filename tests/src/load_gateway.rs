@@ -15,7 +15,7 @@ pub fn default_binary() -> PathBuf {
 
 /// The benchmark configuration: one MLLP source (adapter `pas`), one `fhir_http` destination
 /// at `sink`, route `kinds` (normally `patient.*`) → it; SQLite under `dir`, every commit
-/// durable, synced the `sync` way (`pipelined` or `in_commit`).
+/// durable, synced the `sync` way (`pipelined`, `in_commit`, or `default`: the key left out).
 pub fn config(
     dir: &Path,
     sink: SocketAddr,
@@ -24,6 +24,11 @@ pub fn config(
     sync: &str,
 ) -> String {
     let tables = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/code-tables");
+    // `default`: leave the key out (a binary from before the key existed).
+    let sync = match sync {
+        "default" => String::new(),
+        mode => format!("sync = \"{mode}\""),
+    };
     let data = dir.join("data");
     format!(
         r#"[node]
@@ -36,7 +41,7 @@ level = "info"
 [store]
 type = "sqlite"
 path = "{db}"
-sync = "{sync}"
+{sync}
 
 [http]
 listen = "127.0.0.1:0"

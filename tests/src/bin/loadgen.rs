@@ -7,7 +7,7 @@
 //! ```sh
 //! cargo run --release -p junction-e2e --bin loadgen -- [--connections N] [--messages M]
 //!     [--serial S] [--warmup W] [--starts K] [--dest-concurrency C] [--delivery-limit SECS]
-//!     [--no-delivery] [--binary PATH] [--sqlite-sync pipelined|in_commit] [--json PATH]
+//!     [--no-delivery] [--binary PATH] [--sqlite-sync pipelined|in_commit|default] [--json PATH]
 //!     [--nodes N --postgres URL]
 //! ```
 //!
@@ -95,7 +95,7 @@ impl Args {
                     return Err(
                         "usage: loadgen [--connections N] [--messages M] [--serial S] \
                          [--warmup W] [--starts K] [--dest-concurrency C] [--delivery-limit SECS] \
-                         [--no-delivery] [--binary PATH] [--sqlite-sync pipelined|in_commit] [--json PATH] \
+                         [--no-delivery] [--binary PATH] [--sqlite-sync pipelined|in_commit|default] [--json PATH] \
                          [--nodes N --postgres URL]"
                             .into(),
                     );
