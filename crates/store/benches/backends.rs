@@ -4,7 +4,9 @@
 //! `cargo bench -p junction-store --bench backends` (PostgreSQL at 127.0.0.1:5432, database
 //! `test`, or `JUNCTION_TEST_PG_URL`; `JUNCTION_BENCH_N` messages, default 4000). SQLite runs
 //! with `synchronous=FULL`; PostgreSQL with whatever the server's `fsync`/`synchronous_commit`
-//! are (printed).
+//! are (printed). `JUNCTION_BENCH_PRELOAD=M` then runs PostgreSQL again on a schema that
+//! already holds `M` finished messages (each with an event, a delivered delivery and an
+//! attempt), to show what the table sizes do to the insert and lease rates.
 
 #![allow(
     clippy::unwrap_used,
@@ -153,6 +155,35 @@ fn main() {
             .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
             .await
             .unwrap();
+        let preload: usize = std::env::var("JUNCTION_BENCH_PRELOAD")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let big = if preload > 0 {
+            let schema = format!("bench_big_{}", std::process::id());
+            let opts = PgOptions {
+                schema: Some(schema.clone()),
+                ..PgOptions::new(url.clone())
+            };
+            let pg = PostgresStore::open(opts).await.unwrap();
+            let started = Instant::now();
+            client
+                .batch_execute(&preload_sql(&schema, preload))
+                .await
+                .unwrap();
+            println!(
+                "preloaded {preload} finished messages in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            let b = run(Arc::new(pg), n).await;
+            client
+                .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+                .await
+                .unwrap();
+            Some(b)
+        } else {
+            None
+        };
 
         println!("{n} messages, {WRITERS} concurrent writers, {WORKERS} delivery workers");
         println!("backend     append+route msg/s   lease+complete msg/s   ingest commits");
@@ -161,5 +192,37 @@ fn main() {
             "postgres    {:>18.0}   {:>20.0}   {:>14}   (fsync={fsync}, synchronous_commit={sync})",
             p.0, p.1, p.2
         );
+        if let Some(b) = big {
+            println!(
+                "postgres+{preload:<3} {:>18.0}   {:>20.0}   {:>14}   ({:.2} / {:.2} of the empty schema)",
+                b.0,
+                b.1,
+                b.2,
+                b.0 / p.0,
+                b.1 / p.1
+            );
+        }
     });
+}
+
+/// SQL that fills `schema` with `m` finished messages (and their event, delivery, attempt),
+/// received over the last 30 days.
+fn preload_sql(schema: &str, m: usize) -> String {
+    format!(
+        "SET search_path TO {schema};
+INSERT INTO messages (source, received_at, content_type, raw, message_type, control_id, sender, state)
+  SELECT 'pas', {T0} - (30::bigint * 86400000) + g * 10, 'x-application/hl7-v2+er7',
+         convert_to(repeat('MSH|^~\\&|PAS|RXX|', 20), 'UTF8'), 'ADT^A01', 'OLD' || g, 'PAS^RXX', 'routed'
+  FROM generate_series(1, {m}) g;
+INSERT INTO events (message_id, event_id, kind, patient_key, json)
+  SELECT id, 'e' || id, 'patient.admitted', 'p' || (id % 100000), repeat('x', 500) FROM messages;
+INSERT INTO deliveries (message_id, event_id, destination, ordering_key, payload, payload_from_event,
+                        state, attempts, next_attempt_at, created_at, delivered_at)
+  SELECT id, 'e' || id, 'fhir', 'p' || (id % 100000), '', TRUE, 'delivered', 1, received_at,
+         received_at, received_at FROM messages;
+INSERT INTO attempts (delivery_id, at, outcome, worker)
+  SELECT id, created_at, 'delivered', 'w0' FROM deliveries;
+ANALYZE;
+RESET search_path;"
+    )
 }
