@@ -18,7 +18,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use junction_store::{DeliveryId, Outcome, PgOptions, PostgresStore, Store, StoreError};
-use proptest::prelude::*;
 use suite::{Harness, T0, ingest};
 use tokio::sync::Mutex;
 
@@ -101,41 +100,7 @@ impl Drop for Pg {
     }
 }
 
-macro_rules! scenarios {
-    ($($module:ident :: $name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            suite::$module::$name(Pg::new()).await;
-        }
-    )*};
-}
-
-scenarios!(
-    journal::append_and_read_back,
-    journal::dedup_window,
-    journal::route_outcomes,
-    journal::list_messages,
-    journal::group_commit,
-    journal::reopen_keeps_everything,
-    journal::prune_keeps_unfinished,
-    journal::state_survives_reopen,
-    outbox::lease_expiry,
-    outbox::release_leases,
-    outbox::payloads_read_back,
-    outbox::stale_owner,
-    outbox::ordering_per_key,
-    outbox::depths_replay_purge,
-    lead::leader_lease,
-);
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-    #[test]
-    fn model(ops in suite::model::ops(60)) {
-        suite::model::run(Pg::new(), ops);
-    }
-}
+every_scenario!(Pg::new());
 
 /// Every delivery leased, with its key, in the order the leases returned.
 type LeaseLog = Arc<Mutex<Vec<(Option<String>, DeliveryId)>>>;

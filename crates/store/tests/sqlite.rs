@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use junction_store::{Outcome, PrunePolicy, SqliteStore, Store, StoreObserver, StoreOptions};
-use proptest::prelude::*;
 use suite::{DAY, Harness, T0, ingest};
 use tempfile::TempDir;
 
@@ -38,41 +37,7 @@ impl Harness for Sqlite {
     }
 }
 
-macro_rules! scenarios {
-    ($($module:ident :: $name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            suite::$module::$name(Sqlite::new()).await;
-        }
-    )*};
-}
-
-scenarios!(
-    journal::append_and_read_back,
-    journal::dedup_window,
-    journal::route_outcomes,
-    journal::list_messages,
-    journal::group_commit,
-    journal::reopen_keeps_everything,
-    journal::prune_keeps_unfinished,
-    journal::state_survives_reopen,
-    outbox::lease_expiry,
-    outbox::release_leases,
-    outbox::payloads_read_back,
-    outbox::stale_owner,
-    outbox::ordering_per_key,
-    outbox::depths_replay_purge,
-    lead::leader_lease,
-);
-
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
-
-    #[test]
-    fn model(ops in suite::model::ops(60)) {
-        suite::model::run(Sqlite::new(), ops);
-    }
-}
+every_scenario!(Sqlite::new());
 
 fn pages(path: &std::path::Path) -> (i64, i64) {
     let conn = rusqlite::Connection::open(path).unwrap();

@@ -82,3 +82,47 @@ pub async fn ingest<S: Store>(
     store.route(id, routed(deliveries), at).await.unwrap();
     id
 }
+
+/// Every scenario of the suite, plus the model-based property test, as tests over the harness
+/// `$harness` builds: the one list both backends' test files expand, so a scenario added here
+/// runs on SQLite and PostgreSQL alike.
+#[macro_export]
+macro_rules! every_scenario {
+    ($harness:expr) => {
+        $crate::every_scenario!(@each $harness;
+            journal::append_and_read_back,
+            journal::dedup_window,
+            journal::route_outcomes,
+            journal::list_messages,
+            journal::group_commit,
+            journal::reopen_keeps_everything,
+            journal::prune_keeps_unfinished,
+            journal::state_survives_reopen,
+            outbox::lease_expiry,
+            outbox::release_leases,
+            outbox::payloads_read_back,
+            outbox::stale_owner,
+            outbox::ordering_per_key,
+            outbox::depths_replay_purge,
+            lead::leader_lease,
+        );
+
+        proptest::proptest! {
+            #![proptest_config(proptest::prelude::ProptestConfig {
+                cases: 64,
+                ..proptest::prelude::ProptestConfig::default()
+            })]
+
+            #[test]
+            fn model(ops in suite::model::ops(60)) {
+                suite::model::run($harness, ops);
+            }
+        }
+    };
+    (@each $harness:expr; $($module:ident :: $name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            suite::$module::$name($harness).await;
+        }
+    )*};
+}
