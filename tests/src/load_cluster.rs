@@ -159,39 +159,16 @@ pub async fn run(a: &ClusterArgs, sink: &HttpSink) -> Result<serde_json::Value, 
 
 /// A node of the PostgreSQL cluster: the bench's source, destination and route.
 fn node_config(dir: &Path, i: usize, a: &ClusterArgs, schema: &str, sink: &HttpSink) -> String {
-    format!(
-        r#"{head}
-[[sources]]
-name = "pas"
-type = "mllp"
-listen = "127.0.0.1:0"
-adapter = "pas"
-mrn_authority = "RXX"
-
-[[destinations]]
-name = "fhir"
-type = "fhir_http"
-url = "http://{sink}/fhir"
-method = "post"
-concurrency = {conc}
-
-[[routes]]
-name = "patients"
-sources = ["pas"]
-kinds = ["patient.*"]
-destinations = ["fhir"]
-"#,
-        head = head_at(
-            dir,
-            &format!("node-{i}"),
-            &a.postgres,
-            schema,
-            "15s",
-            "warn"
-        ),
-        sink = sink.addr,
-        conc = a.dest_concurrency,
-    )
+    let head = head_at(
+        dir,
+        &format!("node-{i}"),
+        &a.postgres,
+        schema,
+        "15s",
+        "warn",
+    );
+    let components = crate::load_gateway::components(sink.addr, a.dest_concurrency, "patient.*");
+    format!("{head}\n{components}")
 }
 
 /// Warm-up, then `a.messages` over `a.connections` per node; stops the nodes.

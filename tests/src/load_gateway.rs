@@ -51,7 +51,20 @@ audit_log = "{audit}"
 sex = "{sex}"
 ethnic = "{ethnic}"
 
-[[sources]]
+{components}"#,
+        db = data.join("junction.db").display(),
+        audit = data.join("audit.log").display(),
+        sex = tables.join("sex.csv").display(),
+        ethnic = tables.join("ethnic.csv").display(),
+        components = components(sink, dest_concurrency, kinds),
+    )
+}
+
+/// The bench's pipeline: MLLP source `pas` (adapter `pas`) → route `kinds` → `fhir_http` at
+/// `sink` with `dest_concurrency` in flight.
+pub fn components(sink: SocketAddr, dest_concurrency: u32, kinds: &str) -> String {
+    format!(
+        r#"[[sources]]
 name = "pas"
 type = "mllp"
 listen = "127.0.0.1:0"
@@ -70,11 +83,7 @@ name = "patients"
 sources = ["pas"]
 kinds = ["{kinds}"]
 destinations = ["fhir"]
-"#,
-        db = data.join("junction.db").display(),
-        audit = data.join("audit.log").display(),
-        sex = tables.join("sex.csv").display(),
-        ethnic = tables.join("ethnic.csv").display(),
+"#
     )
 }
 
