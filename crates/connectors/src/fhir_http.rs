@@ -175,8 +175,45 @@ impl Sink for FhirHttpSink {
     }
 }
 
+/// An event's envelope, read only as far as its bundle's raw text.
+#[derive(serde::Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    bundle: Option<&'a serde_json::value::RawValue>,
+}
+
+/// What the path of a whole bundle depends on.
+#[derive(serde::Deserialize)]
+struct BundleHead<'a> {
+    #[serde(rename = "resourceType")]
+    resource_type: Option<&'a str>,
+    #[serde(rename = "type")]
+    type_: Option<&'a str>,
+}
+
+/// Bundle mode for an event: the bundle's own text is the body, found without building the
+/// JSON tree (the send path's biggest allocation); `None` when the payload is not that shape.
+fn plan_event_bundle(payload: &str) -> Option<(Method, String, Vec<u8>)> {
+    let bundle = serde_json::from_str::<Envelope<'_>>(payload).ok()?.bundle?;
+    let head: BundleHead<'_> = serde_json::from_str(bundle.get()).ok()?;
+    if head.resource_type != Some("Bundle") {
+        return None;
+    }
+    let path = match head.type_ {
+        Some("transaction" | "batch") => String::new(),
+        Some("message") => "$process-message".to_string(),
+        _ => "Bundle".to_string(),
+    };
+    Some((Method::POST, path, bundle.get().as_bytes().to_vec()))
+}
+
 /// Method, path under the base URL, and body for a payload. Errors name the problem only.
 fn plan(payload: &str, mode: FhirSendMode) -> Result<(Method, String, Vec<u8>), String> {
+    if mode == FhirSendMode::Bundle
+        && let Some(planned) = plan_event_bundle(payload)
+    {
+        return Ok(planned);
+    }
     let value: Value =
         serde_json::from_str(payload).map_err(|_| "payload is not JSON".to_string())?;
     let bundle = match value.get("bundle") {
@@ -237,9 +274,14 @@ mod tests {
 
     #[test]
     fn plans_by_mode_and_bundle_type() {
-        let ev = r#"{"bundle":{"resourceType":"Bundle","type":"message","entry":[{"resource":{"resourceType":"Patient","id":"p-1"}}]}}"#;
-        let (m, p, _) = plan(ev, FhirSendMode::Bundle).unwrap();
+        let ev = r#"{"id":"e1","bundle":{"resourceType":"Bundle","type":"message","entry":[{"resource":{"resourceType":"Patient","id":"p-1","name":[{"family":"O\u0027Brien \"x\""}]}}]},"kind":"patient.updated"}"#;
+        let (m, p, body) = plan(ev, FhirSendMode::Bundle).unwrap();
         assert_eq!((m, p.as_str()), (Method::POST, "$process-message"));
+        // The bundle's own text, and the same JSON the tree would have given.
+        let tree: Value = serde_json::from_str(ev).unwrap();
+        let sent: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(sent, tree["bundle"]);
+        assert!(body.starts_with(b"{\"resourceType\":\"Bundle\""));
         let (m, p, body) = plan(ev, FhirSendMode::FirstResource).unwrap();
         assert_eq!((m, p.as_str()), (Method::PUT, "Patient/p-1"));
         assert!(
