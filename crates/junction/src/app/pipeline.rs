@@ -17,8 +17,10 @@ use crate::app::clock::now_ms;
 use crate::app::payloads::DestinationPayloads;
 use crate::app::steps::{self, Steps};
 
-/// How many journaled messages one pass takes.
-const BATCH: usize = 256;
+/// How many journaled messages one pass takes. Every message of a pass is decoded before any is
+/// routed, so this bounds memory: at 256 the 16-connection bench peaked at 67–75 MiB RSS, at 64
+/// at 43–45 MiB with the same throughput.
+const BATCH: usize = 64;
 
 /// Called with (source, outcome) after each message is routed, filtered or failed.
 pub type OnRouted = Arc<dyn Fn(&str, &'static str) + Send + Sync>;
