@@ -11,6 +11,7 @@ mod error;
 mod outbox;
 mod postgres;
 mod query;
+mod rules;
 mod sqlite;
 mod store;
 mod types;

@@ -1,7 +1,7 @@
 //! The journal's write statements on PostgreSQL (route, replay, prune, connector state, leader
 //! leases); each runs inside a transaction its caller commits.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use deadpool_postgres::Transaction;
 
@@ -31,25 +31,10 @@ pub(crate) async fn route(
     now: i64,
     channel: &str,
 ) -> Result<(), StoreError> {
-    let state = message_state(txn, id).await?;
-    if state != "received" {
-        return Err(StoreError::InvalidState {
-            id: id.0,
-            state,
-            expected: "received",
-        });
-    }
-    let (new_state, reason) = match outcome {
+    crate::rules::expect_received(id, message_state(txn, id).await?)?;
+    crate::rules::check_outcome(outcome)?;
+    match outcome {
         RouteOutcome::Routed { events, deliveries } => {
-            let ids = event_ids(events)?;
-            if deliveries
-                .iter()
-                .any(|d| !ids.contains(d.event_id.as_str()))
-            {
-                return Err(StoreError::Invalid(
-                    "delivery names an event not in the outcome",
-                ));
-            }
             insert_events(txn, id, events).await?;
             let stmt = txn
                 .prepare_cached(
@@ -87,30 +72,16 @@ pub(crate) async fn route(
                 )
                 .await?;
             }
-            ("routed", None)
         }
-        RouteOutcome::Filtered { reason, events } => {
-            event_ids(events)?;
-            insert_events(txn, id, events).await?;
-            ("filtered", Some(reason.as_str()))
-        }
-        RouteOutcome::Failed { reason } => ("failed", Some(reason.as_str())),
-    };
+        RouteOutcome::Filtered { events, .. } => insert_events(txn, id, events).await?,
+        RouteOutcome::Failed { .. } => {}
+    }
+    let (new_state, reason) = crate::rules::new_state(outcome);
     let stmt = txn
         .prepare_cached("UPDATE messages SET state = $2, reason = $3 WHERE id = $1")
         .await?;
     txn.execute(&stmt, &[&id.0, &new_state, &reason]).await?;
     Ok(())
-}
-
-fn event_ids(events: &[StoredEvent]) -> Result<HashSet<&str>, StoreError> {
-    let mut ids = HashSet::with_capacity(events.len());
-    for e in events {
-        if !ids.insert(e.id.as_str()) {
-            return Err(StoreError::Invalid("duplicate event id in outcome"));
-        }
-    }
-    Ok(ids)
 }
 
 async fn insert_events(

@@ -1,8 +1,6 @@
 //! The journal's write statements (append, route, replay, prune); each runs on the writer's
 //! connection inside the batch transaction (see `writer`), so none of them commits by itself.
 
-use std::collections::HashSet;
-
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
@@ -87,25 +85,10 @@ pub(crate) fn route(
     outcome: &RouteOutcome,
     now: i64,
 ) -> Result<(), StoreError> {
-    let state = message_state(conn, id)?;
-    if state != "received" {
-        return Err(StoreError::InvalidState {
-            id: id.0,
-            state,
-            expected: "received",
-        });
-    }
-    let (new_state, reason) = match outcome {
+    crate::rules::expect_received(id, message_state(conn, id)?)?;
+    crate::rules::check_outcome(outcome)?;
+    match outcome {
         RouteOutcome::Routed { events, deliveries } => {
-            let ids = event_ids(events)?;
-            if deliveries
-                .iter()
-                .any(|d| !ids.contains(d.event_id.as_str()))
-            {
-                return Err(StoreError::Invalid(
-                    "delivery names an event not in the outcome",
-                ));
-            }
             insert_events(conn, id, events)?;
             let mut stmt = conn.prepare_cached(
                 "INSERT INTO deliveries (message_id, event_id, destination, ordering_key, payload,
@@ -126,28 +109,14 @@ pub(crate) fn route(
                     now
                 ])?;
             }
-            ("routed", None)
         }
-        RouteOutcome::Filtered { reason, events } => {
-            event_ids(events)?;
-            insert_events(conn, id, events)?;
-            ("filtered", Some(reason.as_str()))
-        }
-        RouteOutcome::Failed { reason } => ("failed", Some(reason.as_str())),
-    };
+        RouteOutcome::Filtered { events, .. } => insert_events(conn, id, events)?,
+        RouteOutcome::Failed { .. } => {}
+    }
+    let (new_state, reason) = crate::rules::new_state(outcome);
     conn.prepare_cached("UPDATE messages SET state = ?2, reason = ?3 WHERE id = ?1")?
         .execute(params![id.0, new_state, reason])?;
     Ok(())
-}
-
-fn event_ids(events: &[StoredEvent]) -> Result<HashSet<&str>, StoreError> {
-    let mut ids = HashSet::with_capacity(events.len());
-    for e in events {
-        if !ids.insert(e.id.as_str()) {
-            return Err(StoreError::Invalid("duplicate event id in outcome"));
-        }
-    }
-    Ok(ids)
 }
 
 fn insert_events(

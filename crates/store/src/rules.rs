@@ -1,0 +1,59 @@
+//! What both backends check and decide the same way when a message is routed: it must still be
+//! `received`, its outcome must name each event once and deliver only events it holds, and the
+//! outcome gives the message's new state and reason.
+
+use std::collections::HashSet;
+
+use crate::{MessageId, RouteOutcome, StoreError, StoredEvent};
+
+/// Refuses to route a message that is no longer `received` (routed elsewhere, replayed, …).
+pub(crate) fn expect_received(id: MessageId, state: String) -> Result<(), StoreError> {
+    if state == "received" {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidState {
+            id: id.0,
+            state,
+            expected: "received",
+        })
+    }
+}
+
+/// Checks an outcome's events and deliveries before anything is written.
+pub(crate) fn check_outcome(outcome: &RouteOutcome) -> Result<(), StoreError> {
+    match outcome {
+        RouteOutcome::Routed { events, deliveries } => {
+            let ids = event_ids(events)?;
+            if deliveries
+                .iter()
+                .any(|d| !ids.contains(d.event_id.as_str()))
+            {
+                return Err(StoreError::Invalid(
+                    "delivery names an event not in the outcome",
+                ));
+            }
+            Ok(())
+        }
+        RouteOutcome::Filtered { events, .. } => event_ids(events).map(|_| ()),
+        RouteOutcome::Failed { .. } => Ok(()),
+    }
+}
+
+/// The message's state and reason after `outcome`.
+pub(crate) fn new_state(outcome: &RouteOutcome) -> (&'static str, Option<&str>) {
+    match outcome {
+        RouteOutcome::Routed { .. } => ("routed", None),
+        RouteOutcome::Filtered { reason, .. } => ("filtered", Some(reason.as_str())),
+        RouteOutcome::Failed { reason } => ("failed", Some(reason.as_str())),
+    }
+}
+
+fn event_ids(events: &[StoredEvent]) -> Result<HashSet<&str>, StoreError> {
+    let mut ids = HashSet::with_capacity(events.len());
+    for e in events {
+        if !ids.insert(e.id.as_str()) {
+            return Err(StoreError::Invalid("duplicate event id in outcome"));
+        }
+    }
+    Ok(ids)
+}
