@@ -8,6 +8,7 @@ pub mod ers;
 pub mod fhir;
 pub mod mesh_sandbox;
 pub mod national;
+pub mod outcome;
 pub mod pds;
 pub mod pki;
 pub mod platform;

@@ -24,7 +24,6 @@ use serde_json::{Value, json};
 use crate::platform::Platform;
 
 const FHIR_JSON: &str = "application/fhir+json";
-const SPINE_CODES: &str = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode";
 /// The example patients of the spec.
 const SEED: [&str; 4] = [
     include_str!("../fixtures/pds/Patient.json"),
@@ -212,17 +211,13 @@ impl PdsServer {
 
 /// An OperationOutcome as PDS words it: one error issue with a Spine error code.
 pub fn spine_outcome(code: &str, spine: &str, display: &str, diagnostics: Option<&str>) -> Value {
-    let mut issue = json!({
-        "severity": "error",
-        "code": code,
-        "details": { "coding": [{
-            "system": SPINE_CODES, "version": "1", "code": spine, "display": display
-        }]}
-    });
-    if let Some(d) = diagnostics {
-        issue["diagnostics"] = json!(d);
-    }
-    json!({ "resourceType": "OperationOutcome", "issue": [issue] })
+    let coded = crate::outcome::Coded {
+        system: crate::outcome::SPINE_CODES,
+        version: Some("1"),
+        code: spine,
+        display,
+    };
+    crate::outcome::error(code, coded, diagnostics)
 }
 
 /// Ten digits with a correct modulus 11 check digit.

@@ -4,9 +4,9 @@
 //! OperationOutcome ([`outcome`]) every refusal carries.
 
 use axum::http::{HeaderMap, StatusCode, header};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-const SPINE_CODES: &str = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode";
+use crate::outcome::{Coded, SPINE_CODES};
 
 /// A refused request: its status and OperationOutcome (or cancel-response Bundle).
 #[derive(Debug, Clone)]
@@ -47,15 +47,13 @@ impl Reject {
 
 /// An OperationOutcome with one error issue coded from the Spine error codes.
 pub fn outcome(code: &str, spine: &str, display: &str, diagnostics: &str) -> Value {
-    json!({
-        "resourceType": "OperationOutcome",
-        "issue": [{
-            "severity": "error",
-            "code": code,
-            "details": { "coding": [{ "system": SPINE_CODES, "code": spine, "display": display }] },
-            "diagnostics": diagnostics,
-        }]
-    })
+    let coded = Coded {
+        system: SPINE_CODES,
+        version: None,
+        code: spine,
+        display,
+    };
+    crate::outcome::error(code, coded, Some(diagnostics))
 }
 
 /// `X-Request-ID`: present and a UUID.

@@ -229,16 +229,16 @@ pub(crate) fn error(
 
 /// An eRS-OperationOutcome-1 with one error issue.
 pub(crate) fn outcome(issue_code: &str, code: &str, display: &str, diagnostics: &str) -> Value {
-    json!({
-        "meta": {"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/eRS-OperationOutcome-1"]},
-        "resourceType": "OperationOutcome",
-        "issue": [{
-            "severity": "error",
-            "code": issue_code,
-            "details": {"coding": [{"system": ERROR_SYSTEM, "code": code, "display": display}]},
-            "diagnostics": diagnostics,
-        }]
-    })
+    let coded = crate::outcome::Coded {
+        system: ERROR_SYSTEM,
+        version: None,
+        code,
+        display,
+    };
+    let mut outcome = crate::outcome::error(issue_code, coded, Some(diagnostics));
+    outcome["meta"] =
+        json!({"profile": ["https://fhir.nhs.uk/STU3/StructureDefinition/eRS-OperationOutcome-1"]});
+    outcome
 }
 
 /// The spec's plain-text answers (406, 415).
