@@ -14,11 +14,12 @@ mod send;
 mod sink;
 mod wake;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use junction_store::{Outcome, Store, StoreError};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -30,7 +31,11 @@ pub use sink::{SendOutcome, Sink};
 pub use wake::Wakers;
 
 use breaker::{Allowance, Breaker};
-use send::{Done, SendCtx};
+use send::{Answer, Done, SendCtx};
+
+/// Send tasks per send slot that may be in flight at once, counting those whose send was
+/// answered and whose outcome is still being recorded.
+const TASKS_PER_SLOT: usize = 4;
 
 /// One destination's dispatch settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +124,7 @@ pub struct DispatchReport {
 pub struct Dispatcher<S, K> {
     config: DispatchConfig,
     ctx: SendCtx<S, K>,
+    answers: mpsc::UnboundedReceiver<Answer>,
     wake: Arc<Notify>,
     state: watch::Sender<BreakerState>,
 }
@@ -127,6 +133,7 @@ impl<S: Store, K: Sink> Dispatcher<S, K> {
     /// A dispatcher for `config.destination`, woken by `wake` (from [`Wakers::handle`]), with
     /// the system clock and no observer.
     pub fn new(config: DispatchConfig, store: Arc<S>, sink: Arc<K>, wake: Arc<Notify>) -> Self {
+        let (answers_tx, answers) = mpsc::unbounded_channel();
         let ctx = SendCtx {
             store,
             sink,
@@ -134,10 +141,12 @@ impl<S: Store, K: Sink> Dispatcher<S, K> {
             observer: Arc::new(NoopDispatchObserver),
             retry: config.retry,
             send_timeout: config.send_timeout,
+            answers: answers_tx,
         };
         Dispatcher {
             config,
             ctx,
+            answers,
             wake,
             state: watch::Sender::new(BreakerState::Closed),
         }
@@ -165,7 +174,7 @@ impl<S: Store, K: Sink> Dispatcher<S, K> {
     ///
     /// Dropping the future instead (a crash) abandons the sends in flight; their leases run
     /// out and whoever dispatches next sends them again.
-    pub async fn run(self, shutdown: CancellationToken) -> DispatchReport {
+    pub async fn run(mut self, shutdown: CancellationToken) -> DispatchReport {
         let dest = self.config.destination.clone();
         let lease_ms = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
         let poll_ms = i64::try_from(self.config.poll_interval.as_millis()).unwrap_or(i64::MAX);
@@ -173,6 +182,14 @@ impl<S: Store, K: Sink> Dispatcher<S, K> {
         let mut breaker = Breaker::new(self.config.breaker);
         let mut report = DispatchReport::default();
         let mut inflight: JoinSet<Done> = JoinSet::new();
+        // Sends waiting for the destination's answer: what `concurrency` bounds. A task whose
+        // send was answered stays in `inflight` until its outcome is recorded.
+        let mut sending = 0usize;
+        // Leased ahead of a free slot, in lease (id) order: a slot that frees is filled without
+        // waiting for a store round trip, and one lease call serves several sends.
+        let mut queued: VecDeque<junction_store::Delivery> = VecDeque::new();
+        let send_timeout_ms =
+            i64::try_from(self.config.send_timeout.as_millis()).unwrap_or(i64::MAX);
         // The earliest retry this loop scheduled: wake then rather than at the next poll.
         let mut next_due: Option<i64> = None;
         self.ctx.observer.breaker(&dest, breaker.state());
@@ -193,27 +210,55 @@ impl<S: Store, K: Sink> Dispatcher<S, K> {
             if next_due.is_some_and(|due| due <= now) {
                 next_due = None;
             }
-            if inflight.is_empty() {
+            if sending == 0 {
                 breaker.idle();
             }
-            let free = self.config.concurrency.saturating_sub(inflight.len());
+            let tasks_cap = self.config.concurrency * TASKS_PER_SLOT;
+            let free = (self.config.concurrency.saturating_sub(sending))
+                .min(tasks_cap.saturating_sub(inflight.len()));
             let (allowance, changed) = breaker.allowance(now, free);
             self.publish(changed);
             let mut deadline = now.saturating_add(poll_ms);
             match allowance {
                 Allowance::Send(0) => {}
-                Allowance::Send(n) => match self.lease(n, now, lease_ms).await {
-                    Ok(batch) => {
-                        for delivery in batch {
-                            breaker.sent(delivery.id);
-                            inflight.spawn(send::send(self.ctx.clone(), delivery));
+                Allowance::Send(n) => {
+                    if queued.len() < n {
+                        // While the breaker is closed, lease `concurrency` more than the free
+                        // slots need; probing a half-open destination leases only the probe.
+                        let ahead = match breaker.state() {
+                            BreakerState::Closed => self.config.concurrency,
+                            BreakerState::Open | BreakerState::HalfOpen => 0,
+                        };
+                        match self.lease(n + ahead - queued.len(), now, lease_ms).await {
+                            Ok(batch) => {
+                                for delivery in batch {
+                                    // One whose lease ran out while queued may come back.
+                                    queued.retain(|q| q.id != delivery.id);
+                                    queued.push_back(delivery);
+                                }
+                            }
+                            Err(err) => {
+                                report.lease_errors += 1;
+                                tracing::warn!(destination = %dest, error = %err, "lease failed");
+                            }
                         }
                     }
-                    Err(err) => {
-                        report.lease_errors += 1;
-                        tracing::warn!(destination = %dest, error = %err, "lease failed");
+                    let mut started = 0;
+                    while started < n {
+                        let Some(delivery) = queued.pop_front() else {
+                            break;
+                        };
+                        // Too little lease left to send and record in time: let it expire and
+                        // be leased again rather than risk two senders.
+                        if delivery.lease_until.saturating_sub(send_timeout_ms) <= now {
+                            continue;
+                        }
+                        breaker.sent(delivery.id);
+                        sending += 1;
+                        started += 1;
+                        inflight.spawn(send::send(self.ctx.clone(), delivery));
                     }
-                },
+                }
                 Allowance::Wait(until) => {
                     deadline = deadline.min(until.unwrap_or(i64::MAX));
                 }
@@ -225,8 +270,13 @@ impl<S: Store, K: Sink> Dispatcher<S, K> {
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
+                Some(answer) = self.answers.recv() => {
+                    sending = sending.saturating_sub(1);
+                    let changed = breaker.record(answer.id, answer.answered, clock.now_ms());
+                    self.publish(changed);
+                }
                 Some(res) = inflight.join_next(), if !inflight.is_empty() => {
-                    if let Some(due) = self.finish(res, &mut breaker, &mut report) {
+                    if let Some(due) = self.finish(res, &mut report) {
                         next_due = Some(next_due.map_or(due, |d| d.min(due)));
                     }
                 }
@@ -235,7 +285,14 @@ impl<S: Store, K: Sink> Dispatcher<S, K> {
             }
         }
         while let Some(res) = inflight.join_next().await {
-            self.finish(res, &mut breaker, &mut report);
+            self.finish(res, &mut report);
+        }
+        // Every send is recorded, so the worker's remaining leases are the queued ones: give
+        // them back now rather than making another node wait for them to expire.
+        if !queued.is_empty()
+            && let Err(e) = self.ctx.store.release_leases(&self.config.worker).await
+        {
+            tracing::warn!(destination = %dest, error = %e, "could not release queued leases");
         }
         report
     }
@@ -257,16 +314,13 @@ impl<S: Store, K: Sink> Dispatcher<S, K> {
     fn finish(
         &self,
         res: Result<Done, tokio::task::JoinError>,
-        breaker: &mut Breaker,
         report: &mut DispatchReport,
     ) -> Option<i64> {
         // A send task only fails by panicking outside the sink (which it guards): the lease
-        // runs out and the delivery goes again.
+        // runs out and the delivery goes again (its slot came back through `answers`).
         let done = res
             .inspect_err(|err| tracing::error!(error = %err, "send task failed"))
             .ok()?;
-        let changed = breaker.record(done.id, done.answered, self.ctx.clock.now_ms());
-        self.publish(changed);
         if done.recorded.is_err() {
             report.unrecorded += 1;
             return None;

@@ -1,11 +1,13 @@
 //! One delivery's send, run as its own task by the dispatcher loop: call the sink (guarded by
-//! a timeout and against panics), turn its answer into a store outcome with the retry policy,
+//! a timeout and against panics), tell the loop the destination answered (which frees the send
+//! slot and feeds the breaker), turn the answer into a store outcome with the retry policy,
 //! record it, and tell the observer.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use junction_store::{Delivery, DeliveryId, Outcome, Store, StoreError};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -19,6 +21,42 @@ pub(crate) struct SendCtx<S, K> {
     pub(crate) observer: Arc<dyn DispatchObserver>,
     pub(crate) retry: RetryPolicy,
     pub(crate) send_timeout: Duration,
+    /// Where a send reports that the destination answered, before its outcome is recorded.
+    pub(crate) answers: mpsc::UnboundedSender<Answer>,
+}
+
+/// A send's answer, for the loop: the slot is free again, and the breaker learns whether the
+/// destination answered (delivered or refused for good) or failed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Answer {
+    pub(crate) id: DeliveryId,
+    pub(crate) answered: bool,
+}
+
+/// Reports a send's answer once: explicitly, or as a failure if the task ends without one (a
+/// panic, or the task aborted), so the loop never loses a slot.
+struct AnswerOnce {
+    tx: mpsc::UnboundedSender<Answer>,
+    id: DeliveryId,
+    sent: bool,
+}
+
+impl AnswerOnce {
+    fn report(&mut self, answered: bool) {
+        if !self.sent {
+            self.sent = true;
+            let _ = self.tx.send(Answer {
+                id: self.id,
+                answered,
+            });
+        }
+    }
+}
+
+impl Drop for AnswerOnce {
+    fn drop(&mut self) {
+        self.report(false);
+    }
 }
 
 impl<S, K> Clone for SendCtx<S, K> {
@@ -30,6 +68,7 @@ impl<S, K> Clone for SendCtx<S, K> {
             observer: Arc::clone(&self.observer),
             retry: self.retry,
             send_timeout: self.send_timeout,
+            answers: self.answers.clone(),
         }
     }
 }
@@ -37,22 +76,26 @@ impl<S, K> Clone for SendCtx<S, K> {
 /// What a finished send task reports to the loop.
 #[derive(Debug)]
 pub(crate) struct Done {
-    pub(crate) id: DeliveryId,
-    /// The destination answered (delivered or refused for good): a breaker success.
-    pub(crate) answered: bool,
     /// The outcome that was (or failed to be) recorded.
     pub(crate) outcome: Outcome,
     /// Whether the store recorded it.
     pub(crate) recorded: Result<(), StoreError>,
 }
 
-/// Sends `delivery` and records the outcome.
+/// Sends `delivery` and records the outcome. The loop learns of the answer as soon as the
+/// destination gives it, so the next send (of another patient key: this delivery stays leased,
+/// holding back its own key, until the record is durable) need not wait for the store.
 pub(crate) async fn send<S: Store, K: Sink>(ctx: SendCtx<S, K>, delivery: Delivery) -> Done {
+    let mut answer = AnswerOnce {
+        tx: ctx.answers.clone(),
+        id: delivery.id,
+        sent: false,
+    };
     let destination = delivery.destination.clone();
     let started = Instant::now();
     let sent = call_sink(&ctx, &delivery).await;
     let latency = started.elapsed();
-    let answered = !matches!(sent, SendOutcome::Retry { .. });
+    answer.report(!matches!(sent, SendOutcome::Retry { .. }));
     let now = ctx.clock.now_ms();
     let outcome = ctx.retry.outcome(delivery.id, delivery.attempts, sent, now);
     let recorded = ctx
@@ -74,12 +117,7 @@ pub(crate) async fn send<S: Store, K: Sink>(ctx: SendCtx<S, K>, delivery: Delive
             "delivery outcome not recorded; it will be sent again"
         ),
     }
-    Done {
-        id: delivery.id,
-        answered,
-        outcome,
-        recorded,
-    }
+    Done { outcome, recorded }
 }
 
 /// The sink's answer; a timeout or a panic in the sink counts as a retryable failure.

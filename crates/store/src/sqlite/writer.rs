@@ -28,6 +28,13 @@ use crate::error::StoreError;
 use crate::store::StoreObserver;
 use crate::types::StoreStats;
 
+/// What the writer thread receives.
+enum Msg {
+    Task(Box<dyn Task>),
+    /// The syncer has made every commit handed to it durable.
+    SyncerIdle,
+}
+
 /// One queued request: run inside the batch transaction, then answered with the commit result.
 trait Task: Send {
     /// Runs the request's statements; `false` when it failed and must be rolled back.
@@ -81,6 +88,8 @@ struct Counters {
     max_batch_size: AtomicU64,
     last_commit_micros: AtomicU64,
     failed_commits: AtomicU64,
+    /// Commits handed to the syncer and not yet durable.
+    unsynced: AtomicU64,
 }
 
 /// How commits are made durable.
@@ -105,7 +114,7 @@ struct Committed {
 
 /// The handle callers use to reach the writer thread. Dropping it stops and joins the thread.
 pub(crate) struct Writer {
-    tx: Option<mpsc::Sender<Box<dyn Task>>>,
+    tx: Option<mpsc::Sender<Msg>>,
     thread: Option<JoinHandle<()>>,
     syncer: Option<JoinHandle<()>>,
     counters: Arc<Counters>,
@@ -122,17 +131,28 @@ impl Writer {
         let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
         let (done_tx, done_rx) = std::sync::mpsc::channel::<Committed>();
         let counters = Arc::new(Counters::default());
+        // A weak sender, so the syncer never keeps the writer's channel open at shutdown.
+        let writer_tx = tx.downgrade();
         let syncer_counters = Arc::clone(&counters);
         let wal = match sync {
             SyncMode::Pipelined(wal) => Some(wal),
             SyncMode::InCommit | SyncMode::Off => None,
         };
+        let writer_counters = Arc::clone(&counters);
         let syncer = std::thread::Builder::new()
             .name("junction-store-syncer".into())
-            .spawn(move || sync_loop(done_rx, wal, &*observer, &syncer_counters))?;
+            .spawn(move || sync_loop(done_rx, wal, &*observer, &syncer_counters, &writer_tx))?;
         let thread = std::thread::Builder::new()
             .name("junction-store-writer".into())
-            .spawn(move || run(conn, rx, max_batch.max(1), &done_tx))?;
+            .spawn(move || {
+                run(
+                    conn,
+                    rx,
+                    max_batch.max(1),
+                    &done_tx,
+                    &writer_counters.unsynced,
+                )
+            })?;
         Ok(Writer {
             tx: Some(tx),
             thread: Some(thread),
@@ -172,7 +192,9 @@ impl Writer {
             standalone,
         });
         let tx = self.tx.as_ref().ok_or(StoreError::Closed)?;
-        tx.send(task).await.map_err(|_| StoreError::Closed)?;
+        tx.send(Msg::Task(task))
+            .await
+            .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -207,33 +229,52 @@ impl Drop for Writer {
 
 fn run(
     conn: Connection,
-    mut rx: mpsc::Receiver<Box<dyn Task>>,
+    mut rx: mpsc::Receiver<Msg>,
     max_batch: usize,
     done: &std::sync::mpsc::Sender<Committed>,
+    unsynced: &AtomicU64,
 ) {
+    let mut standalone = Vec::new();
     while let Some(first) = rx.blocking_recv() {
+        let Msg::Task(first) = first else { continue };
         let mut batch = vec![first];
-        while batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(task) => batch.push(task),
-                Err(_) => break,
+        let mut open: Option<Open> = None;
+        loop {
+            while batch.len() < max_batch {
+                match rx.try_recv() {
+                    Ok(Msg::Task(task)) => batch.push(task),
+                    Ok(Msg::SyncerIdle) => {}
+                    Err(_) => break,
+                }
+            }
+            let (alone, in_txn): (Vec<_>, Vec<_>) =
+                batch.drain(..).partition(|task| task.standalone());
+            standalone.extend(alone);
+            if !in_txn.is_empty() {
+                let txn = open.get_or_insert_with(|| Open::begin(&conn));
+                txn.run(&conn, in_txn);
+            }
+            // While the syncer is still flushing earlier commits, nobody in this transaction
+            // could be answered before its next sync anyway: keep taking requests into it
+            // rather than committing, so each commit writes its pages once for more requests.
+            let size = open.as_ref().map_or(0, |t| t.tasks.len());
+            if unsynced.load(Ordering::Acquire) == 0 || size >= max_batch || size == 0 {
+                break;
+            }
+            match rx.blocking_recv() {
+                Some(Msg::Task(task)) => batch.push(task),
+                Some(Msg::SyncerIdle) => {}
+                None => break,
             }
         }
-        let (standalone, in_txn): (Vec<_>, Vec<_>) =
-            batch.into_iter().partition(|task| task.standalone());
-        if !in_txn.is_empty() {
-            let started = Instant::now();
-            let mut tasks = in_txn;
-            let res = run_batch(&conn, &mut tasks);
-            let _ = done.send(Committed {
-                tasks,
-                res,
-                started,
-            });
+        if let Some(txn) = open.take() {
+            unsynced.fetch_add(1, Ordering::AcqRel);
+            let _ = done.send(txn.commit(&conn));
         }
-        for mut task in standalone {
+        for mut task in standalone.drain(..) {
             let started = Instant::now();
             let _ = task.run(&conn);
+            unsynced.fetch_add(1, Ordering::AcqRel);
             let _ = done.send(Committed {
                 tasks: vec![task],
                 res: Ok(()),
@@ -251,6 +292,7 @@ fn sync_loop(
     wal: Option<PathBuf>,
     observer: &dyn StoreObserver,
     counters: &Counters,
+    writer: &mpsc::WeakSender<Msg>,
 ) {
     let mut file: Option<std::fs::File> = None;
     while let Ok(first) = rx.recv() {
@@ -262,6 +304,13 @@ fn sync_loop(
             Some(path) if groups.iter().any(|g| g.res.is_ok()) => sync_wal(path, &mut file),
             _ => Ok(()),
         };
+        let handed = groups.len() as u64;
+        if counters.unsynced.fetch_sub(handed, Ordering::AcqRel) == handed {
+            // The writer may be holding a transaction open until this sync is done.
+            if let Some(tx) = writer.upgrade() {
+                let _ = tx.try_send(Msg::SyncerIdle);
+            }
+        }
         for group in groups {
             let res = group.res.and(synced.clone());
             record(
@@ -316,27 +365,58 @@ fn record(
     observer.commit(size, elapsed, ok);
 }
 
-/// Runs every task between `BEGIN IMMEDIATE` and `COMMIT`, each in its own savepoint. The
-/// fixed statements are prepared once and cached: re-parsing them cost a tenth of the writer.
-fn run_batch(conn: &Connection, batch: &mut [Box<dyn Task>]) -> Result<(), StoreError> {
-    let run = |sql: &str| -> Result<(), StoreError> {
-        conn.prepare_cached(sql)?.execute([])?;
-        Ok(())
-    };
-    run("BEGIN IMMEDIATE")?;
-    let res = (|| -> Result<(), StoreError> {
-        for task in batch.iter_mut() {
-            run("SAVEPOINT request")?;
-            if !task.run(conn) {
-                run("ROLLBACK TO request")?;
-            }
-            run("RELEASE request")?;
+/// A batch transaction being filled: `BEGIN IMMEDIATE`, then each request in its own
+/// savepoint, then `COMMIT`. The fixed statements are prepared once and cached: re-parsing them
+/// cost a tenth of the writer.
+struct Open {
+    tasks: Vec<Box<dyn Task>>,
+    /// The first statement that failed outside a request: the batch is then rolled back and
+    /// every request in it answered with this error.
+    failed: Option<StoreError>,
+    started: Instant,
+}
+
+impl Open {
+    fn begin(conn: &Connection) -> Open {
+        Open {
+            tasks: Vec::new(),
+            failed: exec(conn, "BEGIN IMMEDIATE").err(),
+            started: Instant::now(),
         }
-        run("COMMIT")?;
-        Ok(())
-    })();
-    if res.is_err() && !conn.is_autocommit() {
-        let _ = conn.execute_batch("ROLLBACK");
     }
-    res
+
+    fn run(&mut self, conn: &Connection, tasks: Vec<Box<dyn Task>>) {
+        for mut task in tasks {
+            if self.failed.is_none() {
+                let res = exec(conn, "SAVEPOINT request").and_then(|()| {
+                    if !task.run(conn) {
+                        exec(conn, "ROLLBACK TO request")?;
+                    }
+                    exec(conn, "RELEASE request")
+                });
+                self.failed = res.err();
+            }
+            self.tasks.push(task);
+        }
+    }
+
+    fn commit(self, conn: &Connection) -> Committed {
+        let res = match self.failed {
+            Some(err) => Err(err),
+            None => exec(conn, "COMMIT"),
+        };
+        if res.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        Committed {
+            tasks: self.tasks,
+            res,
+            started: self.started,
+        }
+    }
+}
+
+fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
