@@ -125,6 +125,45 @@ async fn shutdown_stops_leasing_and_drains_sends_in_flight() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn leases_ahead_of_free_slots_and_gives_them_back_at_shutdown() {
+    let db = Db::new();
+    let wakers = Wakers::new();
+    let probe = Probe::gated(TokioClock::new(T0));
+    let mut cfg = config("fhir");
+    cfg.concurrency = 2;
+    let (token, _, handle) = start(cfg, &db, &probe, &wakers);
+    let router = route_all("fhir");
+    let events: Vec<_> = (0..6)
+        .map(|i| {
+            event(
+                &format!("a{i}"),
+                "patient.updated",
+                Some(&format!("nhs:{i}")),
+            )
+        })
+        .collect();
+    ingest(&db.store, &wakers, &router, &events, T0).await;
+    probe.until("two sends held", |s| s.started == 2).await;
+    let depths = db.store.queue_depths(T0).await.unwrap();
+    assert_eq!(
+        (depths[0].pending, depths[0].leased),
+        (2, 4),
+        "two sending and two more leased ahead, in one lease call"
+    );
+
+    token.cancel();
+    probe.open_gate();
+    let report = handle.await.unwrap();
+    assert_eq!(report.delivered, 2, "only the sends in flight finish");
+    let depths = db.store.queue_depths(T0).await.unwrap();
+    assert_eq!(
+        (depths[0].pending, depths[0].leased),
+        (4, 0),
+        "the leases queued ahead are given back, not left to expire"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn restart_after_a_crash_delivers_everything_pending() {
     let mut db = Db::new();
     let wakers = Wakers::new();
