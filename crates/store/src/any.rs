@@ -54,6 +54,23 @@ impl Store for AnyStore {
         both!(self, s => s.route(id, outcome, now))
     }
 
+    fn reserve_message_id(&self) -> Option<MessageId> {
+        match self {
+            AnyStore::Sqlite(s) => s.reserve_message_id(),
+            AnyStore::Postgres(s) => s.reserve_message_id(),
+        }
+    }
+
+    async fn append_routed(
+        &self,
+        id: MessageId,
+        msg: NewMessage,
+        outcome: RouteOutcome,
+        now: i64,
+    ) -> Result<(Appended, bool), StoreError> {
+        both!(self, s => s.append_routed(id, msg, outcome, now))
+    }
+
     async fn unrouted(&self, limit: usize) -> Result<Vec<StoredMessage>, StoreError> {
         both!(self, s => s.unrouted(limit))
     }

@@ -41,6 +41,33 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Reserves a message id for [`Store::append_routed`], or `None` when this backend routes
+    /// only through [`Store::unrouted`] and [`Store::route`] (the default). Ids reserved and
+    /// never used leave gaps, as ids of rolled-back appends do.
+    fn reserve_message_id(&self) -> Option<MessageId> {
+        None
+    }
+
+    /// Journals `msg` under an id from [`Store::reserve_message_id`] and, in the same
+    /// transaction, records the router's `outcome` for it (as [`Store::route`] does), so the
+    /// message is routed with one commit. Only when no other message is still `received`:
+    /// routing then keeps journal order; otherwise (a backlog, a message waiting for a routing
+    /// step) the message is journaled `received` for the router to take in turn, as is one
+    /// whose outcome the store refuses. The `bool` says whether the outcome was recorded.
+    /// A door duplicate is recorded against its original, as by [`Store::append`].
+    ///
+    /// The default journals `msg` with [`Store::append`] and leaves routing to the router.
+    fn append_routed(
+        &self,
+        id: MessageId,
+        msg: NewMessage,
+        outcome: RouteOutcome,
+        now: i64,
+    ) -> impl Future<Output = Result<(Appended, bool), StoreError>> + Send {
+        let _ = (id, outcome, now);
+        async move { self.append(msg).await.map(|appended| (appended, false)) }
+    }
+
     /// Up to `limit` messages still `received` (journaled, not routed), oldest first.
     fn unrouted(
         &self,

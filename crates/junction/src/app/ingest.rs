@@ -1,5 +1,6 @@
 //! The sources' door to the journal: `Ingest` over the store. A message is acknowledged only
-//! after `append` returned, i.e. after its transaction committed; then the pipeline is woken.
+//! after its append returned, i.e. after its transaction committed; then the pipeline is
+//! woken, unless the message was routed in that same transaction (`door`).
 
 use std::sync::Arc;
 
@@ -7,17 +8,32 @@ use junction_connectors::{Inbound, Ingest, IngestOutcome};
 use junction_store::{Appended, MessageState, NewMessage, Store};
 use tokio::sync::Notify;
 
+use crate::app::clock::now_ms;
+use crate::app::door::DoorRouting;
+
 /// Journals what the sources receive.
 pub struct StoreIngest<S> {
     store: Arc<S>,
     /// Wakes the routing pipeline when something new was journaled.
     pipeline: Arc<Notify>,
+    /// Routes messages as they are journaled, where the store allows it.
+    door: Option<Arc<DoorRouting>>,
 }
 
 impl<S: Store> StoreIngest<S> {
     /// An ingest over `store` that wakes `pipeline` after each new message.
     pub fn new(store: Arc<S>, pipeline: Arc<Notify>) -> Self {
-        Self { store, pipeline }
+        Self {
+            store,
+            pipeline,
+            door: None,
+        }
+    }
+
+    /// Routes each accepted message in its journal transaction where it can (see `door`).
+    pub fn with_door_routing(mut self, door: Arc<DoorRouting>) -> Self {
+        self.door = Some(door);
+        self
     }
 
     async fn append(&self, msg: Inbound, state: MessageState) -> IngestOutcome {
@@ -32,7 +48,30 @@ impl<S: Store> StoreIngest<S> {
             sender: msg.sender,
             state,
         };
-        match self.store.append(new).await {
+        if let (MessageState::Received, Some(door)) = (&new.state, &self.door)
+            && let Some(id) = self.store.reserve_message_id()
+            && let Some(planned) = door.plan(id, &new)
+        {
+            let source = new.source.clone();
+            let (outcome, label, wake) = planned.split();
+            return match self.store.append_routed(id, new, outcome, now_ms()).await {
+                Ok((Appended::New(id), routed)) => {
+                    if routed {
+                        door.recorded(&source, label, &wake);
+                    } else {
+                        self.pipeline.notify_one();
+                    }
+                    IngestOutcome::Accepted { id: id.0 }
+                }
+                other => self.answer(other.map(|(appended, _)| appended)),
+            };
+        }
+        let appended = self.store.append(new).await;
+        self.answer(appended)
+    }
+
+    fn answer(&self, appended: Result<Appended, junction_store::StoreError>) -> IngestOutcome {
+        match appended {
             Ok(Appended::New(id)) => {
                 self.pipeline.notify_one();
                 IngestOutcome::Accepted { id: id.0 }

@@ -8,6 +8,7 @@ mod clock;
 mod cluster;
 mod convert;
 mod dicom;
+mod door;
 mod ingest;
 mod national;
 mod observer;
@@ -36,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 use crate::admin::{self, AdminState, AuditLog, Token};
 use crate::config::{Config, DestinationKind, Role as ConfigRole, SourceKind, StoreBackend};
 use crate::telemetry::{self, Metrics, Readiness, RoutingOutcome, TelemetryState};
+use door::DoorRouting;
 use ingest::StoreIngest;
 use observer::MetricsObserver;
 use pipeline::Pipeline;
@@ -131,22 +133,32 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 
     // The routing pipeline: journaled messages → events → deliveries.
     let routed_metrics = metrics.clone();
+    let on_routed: pipeline::OnRouted = Arc::new(move |source: &str, outcome: &'static str| {
+        let outcome = match outcome {
+            "routed" => RoutingOutcome::Routed,
+            "filtered" => RoutingOutcome::Filtered,
+            _ => RoutingOutcome::Failed,
+        };
+        routed_metrics.routed(source, outcome);
+    });
+    let router = Arc::new(router);
+    let payloads = Arc::new(payloads::DestinationPayloads::new(&cfg));
+    let door = Arc::new(DoorRouting {
+        adapters: adapters.clone(),
+        router: router.clone(),
+        payloads: payloads.clone(),
+        wakers: wakers.clone(),
+        on_routed: on_routed.clone(),
+    });
     let pipeline = Pipeline {
         store: store.clone(),
         adapters,
-        router: Arc::new(router),
+        router,
         steps: national::steps(&cfg, &clients)?,
-        payloads: Arc::new(payloads::DestinationPayloads::new(&cfg)),
+        payloads,
         wakers: wakers.clone(),
         wake: pipeline_wake.clone(),
-        on_routed: Arc::new(move |source: &str, outcome: &'static str| {
-            let outcome = match outcome {
-                "routed" => RoutingOutcome::Routed,
-                "filtered" => RoutingOutcome::Filtered,
-                _ => RoutingOutcome::Failed,
-            };
-            routed_metrics.routed(source, outcome);
-        }),
+        on_routed,
     };
     tasks.spawn(pipeline.run(shutdown.child_token()));
     // With PostgreSQL, deliveries routed on other nodes wake this node's dispatchers too.
@@ -170,7 +182,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     );
 
     // Listeners.
-    let ingest = Arc::new(StoreIngest::new(store.clone(), pipeline_wake));
+    let ingest = Arc::new(StoreIngest::new(store.clone(), pipeline_wake).with_door_routing(door));
     national::spawn_pollers(
         &cfg, &clients, &store, &ingest, &leases, &mut tasks, &shutdown,
     );

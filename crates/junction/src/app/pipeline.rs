@@ -9,7 +9,7 @@ use futures_util::future::join_all;
 use junction_adapters::{Adapter, Inbound};
 use junction_model::Event;
 use junction_router::{RouteWith, Router, Wakers, route_message};
-use junction_store::{RouteOutcome, Store, StoredMessage};
+use junction_store::{MessageId, RouteOutcome, Store, StoredMessage};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -89,24 +89,15 @@ impl<S: Store> Pipeline<S> {
 
     /// The message's events, or why it cannot be decoded.
     fn decode(&self, msg: &StoredMessage) -> Result<Vec<Event>, String> {
-        let id = msg.summary.id;
-        let source = msg.summary.source.as_str();
-        let Some(adapter) = self.adapters.get(source) else {
-            return Err(format!("no adapter configured for source `{source}`"));
-        };
-        let received_at = junction_hl7v2::ts::format_instant_millis(msg.summary.received_at);
-        let correlation_id = id.0.to_string();
-        let inbound = Inbound {
-            bytes: &msg.raw,
-            source,
-            received_at: &received_at,
-            correlation_id: &correlation_id,
-            content_type: Some(msg.summary.content_type.as_str()),
-        };
-        adapter.decode(&inbound).map_err(|e| {
-            tracing::warn!(message = id.0, source, error = %e, "message could not be decoded");
-            e.to_string()
-        })
+        let s = &msg.summary;
+        decode(
+            &self.adapters,
+            s.id,
+            &s.source,
+            s.received_at,
+            &msg.raw,
+            &s.content_type,
+        )
     }
 
     async fn route_one(&self, msg: &StoredMessage, decoded: Result<Vec<Event>, String>) {
@@ -167,6 +158,34 @@ impl<S: Store> Pipeline<S> {
             }
         }
     }
+}
+
+/// A message's events decoded by its source's adapter (the journal id is their correlation
+/// id), or why it cannot be decoded.
+pub fn decode(
+    adapters: &HashMap<String, Arc<dyn Adapter>>,
+    id: MessageId,
+    source: &str,
+    received_at: i64,
+    raw: &[u8],
+    content_type: &str,
+) -> Result<Vec<Event>, String> {
+    let Some(adapter) = adapters.get(source) else {
+        return Err(format!("no adapter configured for source `{source}`"));
+    };
+    let received_at = junction_hl7v2::ts::format_instant_millis(received_at);
+    let correlation_id = id.0.to_string();
+    let inbound = Inbound {
+        bytes: raw,
+        source,
+        received_at: &received_at,
+        correlation_id: &correlation_id,
+        content_type: Some(content_type),
+    };
+    adapter.decode(&inbound).map_err(|e| {
+        tracing::warn!(message = id.0, source, error = %e, "message could not be decoded");
+        e.to_string()
+    })
 }
 
 /// Indices of `decoded` grouped so that messages sharing a patient key are in one group, each

@@ -10,6 +10,7 @@ mod writer;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use crate::error::StoreError;
@@ -86,6 +87,9 @@ struct Inner {
     reads: Arc<ReadPool>,
     dedup_window_ms: i64,
     path: PathBuf,
+    /// The next message id: every append takes its id from here (explicitly inserted), so an
+    /// id reserved for `append_routed` is never taken by another append meanwhile.
+    next_message_id: Arc<AtomicI64>,
 }
 
 /// The SQLite store. Cheap to clone; the writer thread stops when the last clone is dropped,
@@ -115,6 +119,7 @@ impl SqliteStore {
             (true, true) => SyncMode::Pipelined(wal_path(&path)),
         };
         let conn = schema::open_writer(&path, sync == SyncMode::InCommit, opts.busy_timeout)?;
+        let next_message_id = Arc::new(AtomicI64::new(write::next_message_id(&conn)?));
         let writer = Writer::start(conn, opts.max_batch, sync, Arc::clone(&opts.observer))?;
         let reads = Arc::new(ReadPool::new(
             path.clone(),
@@ -126,6 +131,7 @@ impl SqliteStore {
             reads,
             dedup_window_ms: opts.dedup_window_ms,
             path,
+            next_message_id,
         };
         Ok(SqliteStore {
             inner: Arc::new(inner),
@@ -141,9 +147,32 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn append(&self, msg: NewMessage) -> Result<Appended, StoreError> {
         let window = self.inner.dedup_window_ms;
+        let ids = Arc::clone(&self.inner.next_message_id);
         self.inner
             .writer
-            .call(move |conn| write::append(conn, &msg, window))
+            .call(move |conn| {
+                write::append(conn, &msg, window, || ids.fetch_add(1, Ordering::Relaxed))
+            })
+            .await
+    }
+
+    fn reserve_message_id(&self) -> Option<MessageId> {
+        Some(MessageId(
+            self.inner.next_message_id.fetch_add(1, Ordering::Relaxed),
+        ))
+    }
+
+    async fn append_routed(
+        &self,
+        id: MessageId,
+        msg: NewMessage,
+        outcome: RouteOutcome,
+        now: i64,
+    ) -> Result<(Appended, bool), StoreError> {
+        let window = self.inner.dedup_window_ms;
+        self.inner
+            .writer
+            .call(move |conn| write::append_routed(conn, id, &msg, &outcome, window, now))
             .await
     }
 

@@ -8,10 +8,24 @@ use crate::{
 };
 
 /// Journals `msg`, or records it as a door duplicate of a message received within `window_ms`.
+/// The id the next appended message gets: one past the highest ever used (AUTOINCREMENT
+/// keeps that in `sqlite_sequence` even after the row is pruned).
+pub(crate) fn next_message_id(conn: &Connection) -> Result<i64, StoreError> {
+    let used: i64 = conn.query_row(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0),
+                    COALESCE((SELECT MAX(id) FROM messages), 0))",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(used + 1)
+}
+
+/// Journals `msg` under the id `new_id` gives (asked only when it is not a door duplicate).
 pub(crate) fn append(
     conn: &Connection,
     msg: &NewMessage,
     window_ms: i64,
+    new_id: impl FnOnce() -> i64,
 ) -> Result<Appended, StoreError> {
     if let (MessageState::Received, Some(sender), Some(control_id)) =
         (&msg.state, &msg.sender, &msg.control_id)
@@ -48,10 +62,11 @@ pub(crate) fn append(
         MessageState::Received => ("received", None),
         MessageState::Rejected { reason } => ("rejected", Some(reason.as_str())),
     };
+    let id = new_id();
     conn.prepare_cached(
-        "INSERT INTO messages (source, received_at, peer, content_type, raw, message_type,
+        "INSERT INTO messages (id, source, received_at, peer, content_type, raw, message_type,
                                control_id, sender, state, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         VALUES (?11, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         msg.source,
@@ -63,9 +78,42 @@ pub(crate) fn append(
         msg.control_id,
         msg.sender,
         state,
-        reason
+        reason,
+        id
     ])?;
-    Ok(Appended::New(MessageId(conn.last_insert_rowid())))
+    Ok(Appended::New(MessageId(id)))
+}
+
+/// Journals `msg` as `id` and records `outcome` for it in the same transaction when no other
+/// message is waiting to be routed (see `Store::append_routed`); true when it did.
+pub(crate) fn append_routed(
+    conn: &Connection,
+    id: MessageId,
+    msg: &NewMessage,
+    outcome: &RouteOutcome,
+    window_ms: i64,
+    now: i64,
+) -> Result<(Appended, bool), StoreError> {
+    let appended = append(conn, msg, window_ms, || id.0)?;
+    if appended != Appended::New(id) {
+        return Ok((appended, false));
+    }
+    let waiting: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE state = 'received' AND id <> ?1)",
+        )?
+        .query_row([id.0], |r| r.get(0))?;
+    if waiting {
+        return Ok((appended, false));
+    }
+    // A refused outcome leaves the message journaled `received`, for the router.
+    conn.prepare_cached("SAVEPOINT door_route")?.execute([])?;
+    let routed = route(conn, id, outcome, now).is_ok();
+    if !routed {
+        conn.prepare_cached("ROLLBACK TO door_route")?.execute([])?;
+    }
+    conn.prepare_cached("RELEASE door_route")?.execute([])?;
+    Ok((appended, routed))
 }
 
 fn message_state(conn: &Connection, id: MessageId) -> Result<String, StoreError> {

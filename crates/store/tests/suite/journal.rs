@@ -452,3 +452,87 @@ pub async fn state_survives_reopen<H: Harness>(h: H) {
     );
     assert_eq!(store.get_state("ers:worklist:B").await.unwrap(), None);
 }
+
+/// Routing at the door: a message journaled and routed in one transaction when nothing else
+/// waits to be routed, journaled `received` (for the router, in turn) when something does or
+/// when the outcome is refused; door duplicates as for `append`. A backend without reserved
+/// ids (the default) just appends.
+pub async fn append_routed<H: Harness>(h: H) {
+    let store = h.open().await;
+    let state = |id: MessageId| {
+        let store = &store;
+        async move { store.get_message(id).await.unwrap().unwrap().summary.state }
+    };
+    let Some(first) = store.reserve_message_id() else {
+        let (appended, routed_now) = store
+            .append_routed(MessageId(0), msg("pas", Some("D1"), T0), routed(&[]), T0)
+            .await
+            .unwrap();
+        assert!(!routed_now, "the default leaves routing to the router");
+        assert_eq!(state(appended.id()).await, MessageStatus::Received);
+        return;
+    };
+    let outcome = routed(&[("fhir", Some("nhs:1"))]);
+    let res = store
+        .append_routed(first, msg("pas", Some("D1"), T0), outcome.clone(), T0)
+        .await
+        .unwrap();
+    assert_eq!(res, (Appended::New(first), true));
+    assert_eq!(state(first).await, MessageStatus::Routed);
+    let leased = store.lease("fhir", 10, T0, 60_000, "w").await.unwrap();
+    assert_eq!(leased.len(), 1);
+    assert_eq!(leased[0].message_id, first);
+
+    // A plain append takes an id of its own, never a reserved one.
+    let waiting = store.append(msg("pas", Some("D2"), T0)).await.unwrap().id();
+    assert_ne!(waiting, first);
+    let behind = store.reserve_message_id().unwrap();
+    assert_ne!(behind, waiting);
+    let res = store
+        .append_routed(behind, msg("pas", Some("D3"), T0), outcome.clone(), T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        res,
+        (Appended::New(behind), false),
+        "an earlier message still waits to be routed: keep journal order"
+    );
+    assert_eq!(state(behind).await, MessageStatus::Received);
+
+    let again = store.reserve_message_id().unwrap();
+    let res = store
+        .append_routed(again, msg("pas", Some("D1"), T0 + 1), outcome.clone(), T0)
+        .await
+        .unwrap();
+    assert_eq!(res, (Appended::Duplicate { original: first }, false));
+
+    store
+        .route(waiting, RouteOutcome::Failed { reason: "x".into() }, T0)
+        .await
+        .unwrap();
+    store
+        .route(behind, RouteOutcome::Failed { reason: "x".into() }, T0)
+        .await
+        .unwrap();
+    let refused = store.reserve_message_id().unwrap();
+    let mut bad = routed(&[("fhir", None)]);
+    if let RouteOutcome::Routed { deliveries, .. } = &mut bad {
+        deliveries[0].event_id = "no-such-event".into();
+    }
+    let res = store
+        .append_routed(refused, msg("pas", Some("D4"), T0), bad, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        res,
+        (Appended::New(refused), false),
+        "a refused outcome keeps the message, for the router"
+    );
+    assert_eq!(state(refused).await, MessageStatus::Received);
+
+    // Ids keep growing across a reopen.
+    drop(store);
+    let store = h.open().await;
+    let next = store.reserve_message_id().unwrap();
+    assert!(next.0 > refused.0, "{next:?} after {refused:?}");
+}

@@ -98,6 +98,7 @@ macro_rules! every_scenario {
             journal::reopen_keeps_everything,
             journal::prune_keeps_unfinished,
             journal::state_survives_reopen,
+            journal::append_routed,
             outbox::lease_expiry,
             outbox::release_leases,
             outbox::payloads_read_back,

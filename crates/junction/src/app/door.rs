@@ -1,0 +1,103 @@
+//! Routing at the door: a message decoded and routed before it is journaled, so the store
+//! records it, its events and its deliveries in one transaction (one commit, no read back)
+//! instead of journaling it for the pipeline to route later. Used when the store can reserve
+//! the message id first (SQLite; the id is the events' correlation id) and no event needs a
+//! routing step (steps may do I/O, and run in the pipeline). The store itself routes it only
+//! while no other message waits for the pipeline, so journal order per patient holds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use junction_adapters::Adapter;
+use junction_router::{Router, Wakers, route_outcome};
+use junction_store::{MessageId, NewMessage, RouteOutcome};
+
+use crate::app::payloads::DestinationPayloads;
+use crate::app::pipeline::{OnRouted, decode};
+
+/// What routing at the door needs: the pipeline's adapters, routes and payload rules.
+pub struct DoorRouting {
+    /// Adapter per source name.
+    pub adapters: HashMap<String, Arc<dyn Adapter>>,
+    pub router: Arc<Router>,
+    /// What each destination is sent.
+    pub payloads: Arc<DestinationPayloads>,
+    pub wakers: Wakers,
+    /// Counts routing outcomes for `/metrics`.
+    pub on_routed: OnRouted,
+}
+
+/// A message's routing, planned before it is journaled.
+pub struct Planned {
+    pub outcome: RouteOutcome,
+    /// `routed`, `filtered` or `failed`, for the metrics once recorded.
+    label: &'static str,
+    /// Destinations to wake once recorded.
+    wake: Vec<String>,
+}
+
+impl DoorRouting {
+    /// The routing of `msg`, to be journaled as `id`; `None` when an event needs a routing
+    /// step, so the pipeline must route it.
+    pub fn plan(&self, id: MessageId, msg: &NewMessage) -> Option<Planned> {
+        let decoded = decode(
+            &self.adapters,
+            id,
+            &msg.source,
+            msg.received_at,
+            &msg.raw,
+            &msg.content_type,
+        );
+        let events = match decoded {
+            Ok(events) => events,
+            Err(reason) => {
+                return Some(Planned {
+                    outcome: RouteOutcome::Failed { reason },
+                    label: "failed",
+                    wake: Vec::new(),
+                });
+            }
+        };
+        if events
+            .iter()
+            .any(|e| !self.router.steps_for(&msg.source, e).is_empty())
+        {
+            return None;
+        }
+        let routing = self.router.route(&msg.source, &events);
+        let outcome = route_outcome(&routing, &events, &self.payloads.for_message(&msg.raw));
+        let (label, wake) = match &outcome {
+            RouteOutcome::Routed { deliveries, .. } => {
+                let mut wake: Vec<String> = Vec::new();
+                for d in deliveries {
+                    if !wake.contains(&d.destination) {
+                        wake.push(d.destination.clone());
+                    }
+                }
+                ("routed", wake)
+            }
+            RouteOutcome::Filtered { .. } => ("filtered", Vec::new()),
+            RouteOutcome::Failed { .. } => ("failed", Vec::new()),
+        };
+        Some(Planned {
+            outcome,
+            label,
+            wake,
+        })
+    }
+
+    /// After the store recorded a planned routing: wakes its destinations, counts it.
+    pub fn recorded(&self, source: &str, label: &'static str, wake: &[String]) {
+        for destination in wake {
+            self.wakers.wake(destination);
+        }
+        (self.on_routed)(source, label);
+    }
+}
+
+impl Planned {
+    /// The outcome for the store, and what [`DoorRouting::recorded`] needs afterwards.
+    pub fn split(self) -> (RouteOutcome, &'static str, Vec<String>) {
+        (self.outcome, self.label, self.wake)
+    }
+}
