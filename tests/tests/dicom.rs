@@ -146,6 +146,8 @@ struct Archive {
 }
 
 async fn start_archive() -> Archive {
+    // dcmtk is installed with the other peers, before the first test data is made.
+    data();
     let dir = tempfile::tempdir().expect("temp dir");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

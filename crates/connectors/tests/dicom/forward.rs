@@ -29,6 +29,8 @@ async fn start_storescp(ae: &str) -> StoreScp {
 /// `storescp` with extra arguments (before the port), e.g. its TLS options; `probe` are the
 /// extra `echoscu` arguments of the readiness check.
 pub async fn start_storescp_with(ae: &str, extra: &[&str], probe: &[&str]) -> StoreScp {
+    // dcmtk is installed with the other peers by the first test to need them.
+    crate::support::python();
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -185,6 +185,8 @@ pub async fn start_scp(
     tweak: impl FnOnce(&mut DicomSourceConfig),
     tracker: Option<StudyTracker>,
 ) -> Scp {
+    // Every SCP test talks to a peer: install them (once) before the first one runs.
+    python();
     let store = tempfile::tempdir().unwrap();
     let mut config = DicomSourceConfig::new("pacs-in", "127.0.0.1:0", SCP_AE, store.path());
     tweak(&mut config);
@@ -258,6 +260,9 @@ pub async fn run_env(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> (bool, String) {
+    // The peers (dcmtk from Debian, the pynetdicom venv) are installed by the first test to
+    // need them; a test running a dcmtk tool directly must wait for that too.
+    python();
     let out = tokio::process::Command::new(program)
         .args(args)
         .envs(env.iter().copied())
