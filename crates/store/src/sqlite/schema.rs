@@ -11,7 +11,14 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::StoreError;
 
 /// Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+
+/// `deliveries_key` (every delivery, by destination and patient key) served the lease's
+/// per-key order check until `deliveries_open_key` (open deliveries only) replaced it; kept, it
+/// cost a page write at a random place in the index for every delivery routed.
+const V6: &str = "
+DROP INDEX deliveries_key;
+";
 
 /// Leader leases for pollers that must run on one node at a time (see `Store::try_lead`).
 const V5: &str = "
