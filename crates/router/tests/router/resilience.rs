@@ -6,7 +6,9 @@ use std::time::Duration;
 use junction_router::{BreakerPolicy, BreakerState, Clock, SendOutcome, TokioClock, Wakers};
 use junction_store::{DeliveryState, Store};
 
-use crate::support::{Db, Probe, T0, config, delivered_ids, event, ingest, route_all, start};
+use crate::support::{
+    Db, Probe, T0, config, delivered_ids, event, ingest, patients, route_all, start,
+};
 
 #[tokio::test(start_paused = true)]
 async fn breaker_opens_half_opens_and_closes() {
@@ -33,15 +35,7 @@ async fn breaker_opens_half_opens_and_closes() {
     let cool_down_ms = 60_000;
     let (token, state, handle) = start(cfg, &db, &probe, &wakers);
     let router = route_all("pds");
-    let events: Vec<_> = (0..5)
-        .map(|i| {
-            event(
-                &format!("e{i}"),
-                "patient.updated",
-                Some(&format!("nhs:{i}")),
-            )
-        })
-        .collect();
+    let events = patients("e", 5);
     ingest(&db.store, &wakers, &router, &events, T0).await;
     probe.until("all delivered", |s| s.delivered == 5).await;
     assert_eq!(*state.borrow(), BreakerState::Closed);
@@ -88,15 +82,7 @@ async fn shutdown_stops_leasing_and_drains_sends_in_flight() {
     cfg.concurrency = 3;
     let (token, _, mut handle) = start(cfg, &db, &probe, &wakers);
     let router = route_all("fhir");
-    let first: Vec<_> = (0..3)
-        .map(|i| {
-            event(
-                &format!("a{i}"),
-                "patient.updated",
-                Some(&format!("nhs:{i}")),
-            )
-        })
-        .collect();
+    let first = patients("a", 3);
     ingest(&db.store, &wakers, &router, &first, T0).await;
     probe.until("three sends held", |s| s.started == 3).await;
 
@@ -133,15 +119,7 @@ async fn leases_ahead_of_free_slots_and_gives_them_back_at_shutdown() {
     cfg.concurrency = 2;
     let (token, _, handle) = start(cfg, &db, &probe, &wakers);
     let router = route_all("fhir");
-    let events: Vec<_> = (0..6)
-        .map(|i| {
-            event(
-                &format!("a{i}"),
-                "patient.updated",
-                Some(&format!("nhs:{i}")),
-            )
-        })
-        .collect();
+    let events = patients("a", 6);
     ingest(&db.store, &wakers, &router, &events, T0).await;
     probe.until("two sends held", |s| s.started == 2).await;
     let depths = db.store.queue_depths(T0).await.unwrap();

@@ -73,6 +73,19 @@ pub fn event(id: &str, kind: &str, key: Option<&str>) -> Event {
     e
 }
 
+/// `n` `patient.updated` events `{prefix}0…`, each for a patient of its own (`nhs:0…`).
+pub fn patients(prefix: &str, n: usize) -> Vec<Event> {
+    (0..n)
+        .map(|i| {
+            event(
+                &format!("{prefix}{i}"),
+                "patient.updated",
+                Some(&format!("nhs:{i}")),
+            )
+        })
+        .collect()
+}
+
 /// One route sending every event to `destination`.
 pub fn route_all(destination: &str) -> Router {
     let spec = RouteSpec {
