@@ -65,7 +65,7 @@ impl Store for AnyStore {
         &self,
         id: MessageId,
         msg: NewMessage,
-        outcome: RouteOutcome,
+        outcome: Option<RouteOutcome>,
         now: i64,
     ) -> Result<(Appended, bool), StoreError> {
         both!(self, s => s.append_routed(id, msg, outcome, now))

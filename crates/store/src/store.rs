@@ -53,15 +53,17 @@ pub trait Store: Send + Sync + 'static {
     /// message is routed with one commit. Only when no other message is still `received`:
     /// routing then keeps journal order; otherwise (a backlog, a message waiting for a routing
     /// step) the message is journaled `received` for the router to take in turn, as is one
-    /// whose outcome the store refuses. The `bool` says whether the outcome was recorded.
-    /// A door duplicate is recorded against its original, as by [`Store::append`].
+    /// whose outcome the store refuses, and one given no outcome (the caller found it needs
+    /// the router: it still gets the reserved id, so ids have no gap). The `bool` says whether
+    /// the outcome was recorded. A door duplicate is recorded against its original, as by
+    /// [`Store::append`].
     ///
     /// The default journals `msg` with [`Store::append`] and leaves routing to the router.
     fn append_routed(
         &self,
         id: MessageId,
         msg: NewMessage,
-        outcome: RouteOutcome,
+        outcome: Option<RouteOutcome>,
         now: i64,
     ) -> impl Future<Output = Result<(Appended, bool), StoreError>> + Send {
         let _ = (id, outcome, now);

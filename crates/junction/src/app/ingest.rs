@@ -50,10 +50,14 @@ impl<S: Store> StoreIngest<S> {
         };
         if let (MessageState::Received, Some(door)) = (&new.state, &self.door)
             && let Some(id) = self.store.reserve_message_id()
-            && let Some(planned) = door.plan(id, &new)
         {
+            // A message needing a routing step goes to the pipeline, under the reserved id.
+            let planned = door.plan(id, &new).map(|p| p.split());
+            let (outcome, label, wake) = match planned {
+                Some((outcome, label, wake)) => (Some(outcome), label, wake),
+                None => (None, "", Vec::new()),
+            };
             let source = new.source.clone();
-            let (outcome, label, wake) = planned.split();
             return match self.store.append_routed(id, new, outcome, now_ms()).await {
                 Ok((Appended::New(id), routed)) => {
                     if routed {

@@ -166,13 +166,13 @@ impl Store for SqliteStore {
         &self,
         id: MessageId,
         msg: NewMessage,
-        outcome: RouteOutcome,
+        outcome: Option<RouteOutcome>,
         now: i64,
     ) -> Result<(Appended, bool), StoreError> {
         let window = self.inner.dedup_window_ms;
         self.inner
             .writer
-            .call(move |conn| write::append_routed(conn, id, &msg, &outcome, window, now))
+            .call(move |conn| write::append_routed(conn, id, &msg, outcome.as_ref(), window, now))
             .await
     }
 

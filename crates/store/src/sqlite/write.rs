@@ -84,20 +84,20 @@ pub(crate) fn append(
     Ok(Appended::New(MessageId(id)))
 }
 
-/// Journals `msg` as `id` and records `outcome` for it in the same transaction when no other
-/// message is waiting to be routed (see `Store::append_routed`); true when it did.
+/// Journals `msg` as `id` and records `outcome` (if any) for it in the same transaction when
+/// no other message is waiting to be routed (see `Store::append_routed`); true when it did.
 pub(crate) fn append_routed(
     conn: &Connection,
     id: MessageId,
     msg: &NewMessage,
-    outcome: &RouteOutcome,
+    outcome: Option<&RouteOutcome>,
     window_ms: i64,
     now: i64,
 ) -> Result<(Appended, bool), StoreError> {
     let appended = append(conn, msg, window_ms, || id.0)?;
-    if appended != Appended::New(id) {
+    let Some(outcome) = outcome.filter(|_| appended == Appended::New(id)) else {
         return Ok((appended, false));
-    }
+    };
     let waiting: bool = conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM messages WHERE state = 'received' AND id <> ?1)",

@@ -465,7 +465,12 @@ pub async fn append_routed<H: Harness>(h: H) {
     };
     let Some(first) = store.reserve_message_id() else {
         let (appended, routed_now) = store
-            .append_routed(MessageId(0), msg("pas", Some("D1"), T0), routed(&[]), T0)
+            .append_routed(
+                MessageId(0),
+                msg("pas", Some("D1"), T0),
+                Some(routed(&[])),
+                T0,
+            )
             .await
             .unwrap();
         assert!(!routed_now, "the default leaves routing to the router");
@@ -474,7 +479,7 @@ pub async fn append_routed<H: Harness>(h: H) {
     };
     let outcome = routed(&[("fhir", Some("nhs:1"))]);
     let res = store
-        .append_routed(first, msg("pas", Some("D1"), T0), outcome.clone(), T0)
+        .append_routed(first, msg("pas", Some("D1"), T0), Some(outcome.clone()), T0)
         .await
         .unwrap();
     assert_eq!(res, (Appended::New(first), true));
@@ -489,7 +494,12 @@ pub async fn append_routed<H: Harness>(h: H) {
     let behind = store.reserve_message_id().unwrap();
     assert_ne!(behind, waiting);
     let res = store
-        .append_routed(behind, msg("pas", Some("D3"), T0), outcome.clone(), T0)
+        .append_routed(
+            behind,
+            msg("pas", Some("D3"), T0),
+            Some(outcome.clone()),
+            T0,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -501,7 +511,12 @@ pub async fn append_routed<H: Harness>(h: H) {
 
     let again = store.reserve_message_id().unwrap();
     let res = store
-        .append_routed(again, msg("pas", Some("D1"), T0 + 1), outcome.clone(), T0)
+        .append_routed(
+            again,
+            msg("pas", Some("D1"), T0 + 1),
+            Some(outcome.clone()),
+            T0,
+        )
         .await
         .unwrap();
     assert_eq!(res, (Appended::Duplicate { original: first }, false));
@@ -520,7 +535,7 @@ pub async fn append_routed<H: Harness>(h: H) {
         deliveries[0].event_id = "no-such-event".into();
     }
     let res = store
-        .append_routed(refused, msg("pas", Some("D4"), T0), bad, T0)
+        .append_routed(refused, msg("pas", Some("D4"), T0), Some(bad), T0)
         .await
         .unwrap();
     assert_eq!(
@@ -529,6 +544,15 @@ pub async fn append_routed<H: Harness>(h: H) {
         "a refused outcome keeps the message, for the router"
     );
     assert_eq!(state(refused).await, MessageStatus::Received);
+
+    // No outcome (the caller leaves it to the router): journaled under the reserved id.
+    let for_router = store.reserve_message_id().unwrap();
+    let res = store
+        .append_routed(for_router, msg("pas", Some("D5"), T0), None, T0)
+        .await
+        .unwrap();
+    assert_eq!(res, (Appended::New(for_router), false));
+    assert_eq!(state(for_router).await, MessageStatus::Received);
 
     // Ids keep growing across a reopen.
     drop(store);
