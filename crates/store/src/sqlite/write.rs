@@ -8,6 +8,12 @@ use crate::{
 };
 
 /// Journals `msg`, or records it as a door duplicate of a message received within `window_ms`.
+/// Earlier messages a new one duplicates: same source, sender and control id, received within
+/// the window, not rejected.
+pub(crate) const FIND_ORIGINALS: &str = "SELECT id FROM messages
+     WHERE source = ?1 AND sender = ?2 AND control_id = ?3
+       AND received_at > ?4 AND state <> 'rejected'";
+
 /// The id the next appended message gets: one past the highest ever used (AUTOINCREMENT
 /// keeps that in `sqlite_sequence` even after the row is pruned).
 pub(crate) fn next_message_id(conn: &Connection) -> Result<i64, StoreError> {
@@ -31,23 +37,19 @@ pub(crate) fn append(
         (&msg.state, &msg.sender, &msg.control_id)
     {
         // Rejected messages are never originals: their sender was NAKed and may resend.
-        let original: Option<i64> = conn
-            .prepare_cached(
-                "SELECT id FROM messages
-                 WHERE source = ?1 AND sender = ?2 AND control_id = ?3
-                   AND received_at > ?4 AND state <> 'rejected'
-                 ORDER BY id DESC LIMIT 1",
-            )?
-            .query_row(
-                params![
-                    msg.source,
-                    sender,
-                    control_id,
-                    msg.received_at.saturating_sub(window_ms)
-                ],
-                |r| r.get(0),
-            )
-            .optional()?;
+        // The newest is picked here rather than by `ORDER BY id DESC LIMIT 1`: SQLite plans
+        // that sort by the table's size and re-prepared the statement on every append (a
+        // tenth of the gateway's CPU with the lease's `LIMIT ?`; see docs/benchmarks.md).
+        let mut originals = conn.prepare_cached(FIND_ORIGINALS)?;
+        let window_start = msg.received_at.saturating_sub(window_ms);
+        let mut original: Option<i64> = None;
+        let ids = originals
+            .query_map(params![msg.source, sender, control_id, window_start], |r| {
+                r.get::<_, i64>(0)
+            })?;
+        for id in ids {
+            original = original.max(Some(id?));
+        }
         if let Some(id) = original {
             conn.prepare_cached(
                 "INSERT INTO duplicates (message_id, at, peer) VALUES (?1, ?2, ?3)",
