@@ -33,10 +33,9 @@ pub(crate) fn lease(
     // It is blocked while a lower id with the same key is pending or leased. Ids first, from
     // the partial indexes over open deliveries; payloads (kilobytes each) only for the winners.
     // Lowest id first comes from walking `deliveries_open` (destination, id) in order, not from
-    // an ORDER BY: with one, SQLite 3.54 re-prepared this statement on every call once the
-    // writer had inserted rows (a tenth of the gateway's CPU, see docs/benchmarks.md); a bound
-    // LIMIT does the same whenever its value changes. Per-key order does not rest on it: the
-    // NOT EXISTS check holds back every delivery with an earlier open one of its key.
+    // an ORDER BY: with `ORDER BY d.id LIMIT ?`, SQLite re-prepared this statement on nearly
+    // every call (see `hot_statements_are_prepared_once`). Per-key order does not rest on it:
+    // the NOT EXISTS check holds back every delivery with an earlier open one of its key.
     let mut select = conn.prepare_cached(DUE_IDS)?;
     let ids = select
         .query_map(params![destination, now], |r| r.get::<_, i64>(0))?

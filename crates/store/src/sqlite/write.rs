@@ -37,9 +37,9 @@ pub(crate) fn append(
         (&msg.state, &msg.sender, &msg.control_id)
     {
         // Rejected messages are never originals: their sender was NAKed and may resend.
-        // The newest is picked here rather than by `ORDER BY id DESC LIMIT 1`: SQLite plans
-        // that sort by the table's size and re-prepared the statement on every append (a
-        // tenth of the gateway's CPU with the lease's `LIMIT ?`; see docs/benchmarks.md).
+        // The newest is picked here rather than by `ORDER BY id DESC LIMIT 1`: with that, SQLite
+        // re-prepared the statement on nearly every append (with the lease's, a tenth of the
+        // gateway's CPU; see docs/benchmarks.md and `hot_statements_are_prepared_once`).
         let mut originals = conn.prepare_cached(FIND_ORIGINALS)?;
         let window_start = msg.received_at.saturating_sub(window_ms);
         let mut original: Option<i64> = None;
