@@ -120,6 +120,20 @@ pub struct RouteWith<'a, S> {
     pub payloads: &'a dyn Payloads,
 }
 
+/// The destinations `outcome` queues deliveries for, each once, in first-delivery order: the
+/// dispatchers to wake once it is recorded.
+pub fn destinations(outcome: &RouteOutcome) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    if let RouteOutcome::Routed { deliveries, .. } = outcome {
+        for d in deliveries {
+            if !found.contains(&d.destination) {
+                found.push(d.destination.clone());
+            }
+        }
+    }
+    found
+}
+
 /// Routes one decoded message and records the outcome in one store transaction, then wakes
 /// the dispatchers of every destination that got a delivery. Returns the routing (for logs
 /// and metrics: route names, filter reasons).
@@ -138,14 +152,7 @@ pub async fn route_message<S: Store>(
     } = with;
     let routing = router.route(source, events);
     let outcome = route_outcome(&routing, events, *payloads);
-    let mut woken: Vec<String> = Vec::new();
-    if let RouteOutcome::Routed { deliveries, .. } = &outcome {
-        for d in deliveries {
-            if !woken.contains(&d.destination) {
-                woken.push(d.destination.clone());
-            }
-        }
-    }
+    let woken = destinations(&outcome);
     store.route(message, outcome, now).await?;
     for destination in &woken {
         wakers.wake(destination);

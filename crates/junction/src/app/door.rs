@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use junction_adapters::Adapter;
-use junction_router::{Router, Wakers, route_outcome};
+use junction_router::{Router, Wakers, destinations, route_outcome};
 use junction_store::{MessageId, NewMessage, RouteOutcome};
 
 use crate::app::payloads::DestinationPayloads;
@@ -31,9 +31,9 @@ pub struct DoorRouting {
 pub struct Planned {
     pub outcome: RouteOutcome,
     /// `routed`, `filtered` or `failed`, for the metrics once recorded.
-    label: &'static str,
+    pub label: &'static str,
     /// Destinations to wake once recorded.
-    wake: Vec<String>,
+    pub wake: Vec<String>,
 }
 
 impl DoorRouting {
@@ -66,19 +66,12 @@ impl DoorRouting {
         }
         let routing = self.router.route(&msg.source, &events);
         let outcome = route_outcome(&routing, &events, &self.payloads.for_message(&msg.raw));
-        let (label, wake) = match &outcome {
-            RouteOutcome::Routed { deliveries, .. } => {
-                let mut wake: Vec<String> = Vec::new();
-                for d in deliveries {
-                    if !wake.contains(&d.destination) {
-                        wake.push(d.destination.clone());
-                    }
-                }
-                ("routed", wake)
-            }
-            RouteOutcome::Filtered { .. } => ("filtered", Vec::new()),
-            RouteOutcome::Failed { .. } => ("failed", Vec::new()),
+        let label = match &outcome {
+            RouteOutcome::Routed { .. } => "routed",
+            RouteOutcome::Filtered { .. } => "filtered",
+            RouteOutcome::Failed { .. } => "failed",
         };
+        let wake = destinations(&outcome);
         Some(Planned {
             outcome,
             label,
@@ -92,12 +85,5 @@ impl DoorRouting {
             self.wakers.wake(destination);
         }
         (self.on_routed)(source, label);
-    }
-}
-
-impl Planned {
-    /// The outcome for the store, and what [`DoorRouting::recorded`] needs afterwards.
-    pub fn split(self) -> (RouteOutcome, &'static str, Vec<String>) {
-        (self.outcome, self.label, self.wake)
     }
 }

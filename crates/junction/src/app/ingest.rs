@@ -9,7 +9,7 @@ use junction_store::{Appended, MessageState, NewMessage, Store};
 use tokio::sync::Notify;
 
 use crate::app::clock::now_ms;
-use crate::app::door::DoorRouting;
+use crate::app::door::{DoorRouting, Planned};
 
 /// Journals what the sources receive.
 pub struct StoreIngest<S> {
@@ -52,9 +52,12 @@ impl<S: Store> StoreIngest<S> {
             && let Some(id) = self.store.reserve_message_id()
         {
             // A message needing a routing step goes to the pipeline, under the reserved id.
-            let planned = door.plan(id, &new).map(|p| p.split());
-            let (outcome, label, wake) = match planned {
-                Some((outcome, label, wake)) => (Some(outcome), label, wake),
+            let (outcome, label, wake) = match door.plan(id, &new) {
+                Some(Planned {
+                    outcome,
+                    label,
+                    wake,
+                }) => (Some(outcome), label, wake),
                 None => (None, "", Vec::new()),
             };
             let source = new.source.clone();

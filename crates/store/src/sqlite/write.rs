@@ -3,6 +3,8 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::writer::exec;
+
 use crate::{
     Appended, MessageId, MessageState, NewMessage, Replayed, RouteOutcome, StoreError, StoredEvent,
 };
@@ -109,12 +111,12 @@ pub(crate) fn append_routed(
         return Ok((appended, false));
     }
     // A refused outcome leaves the message journaled `received`, for the router.
-    conn.prepare_cached("SAVEPOINT door_route")?.execute([])?;
+    exec(conn, "SAVEPOINT door_route")?;
     let routed = route(conn, id, outcome, now).is_ok();
     if !routed {
-        conn.prepare_cached("ROLLBACK TO door_route")?.execute([])?;
+        exec(conn, "ROLLBACK TO door_route")?;
     }
-    conn.prepare_cached("RELEASE door_route")?.execute([])?;
+    exec(conn, "RELEASE door_route")?;
     Ok((appended, routed))
 }
 

@@ -416,7 +416,8 @@ impl Open {
     }
 }
 
-fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+/// Runs a fixed statement with no parameters, prepared once (`BEGIN`, `SAVEPOINT`, …).
+pub(crate) fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
     conn.prepare_cached(sql)?.execute([])?;
     Ok(())
 }
