@@ -404,4 +404,48 @@ mod tests {
             assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");
         }
     }
+
+    /// The statements of every message's path read their indexes, never the whole table: the
+    /// duplicate check and the search by control id the one control-id index,
+    /// dead-delivery replays and queue depths the partial indexes over open and dead rows.
+    #[test]
+    fn hot_paths_use_their_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn =
+            schema::open_writer(&dir.path().join("j.db"), false, Duration::from_secs(1)).unwrap();
+        let plan = |sql: &str| -> String {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            // Unbound parameters are NULL: enough for the planner.
+            let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+            rows.join("; ")
+        };
+        let filter = MessageFilter {
+            control_id: Some("C1".into()),
+            ..MessageFilter::default()
+        };
+        let (by_control_id, _) = crate::query::list_messages("m.id", &filter);
+        let cases = [
+            (write::FIND_ORIGINALS.replace("?4", "0"), "messages_control"),
+            (by_control_id, "messages_control"),
+            (read::OPEN_DEPTHS.to_owned(), "deliveries_open"),
+            (read::DEAD_DEPTHS.to_owned(), "deliveries_dead"),
+            (
+                "SELECT id FROM deliveries WHERE destination = 'fhir' AND state = 'dead'".into(),
+                "deliveries_dead",
+            ),
+        ];
+        for (sql, index) in cases {
+            let plan = plan(&sql);
+            assert!(plan.contains(&format!("INDEX {index}")), "{sql}: {plan}");
+            let full_scan = plan
+                .split("; ")
+                .any(|step| step.starts_with("SCAN") && !step.contains("USING"));
+            assert!(!full_scan, "{sql}: {plan}");
+        }
+    }
 }

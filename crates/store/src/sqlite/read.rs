@@ -1,11 +1,12 @@
 //! Read-side queries on pooled read-only connections, run in `spawn_blocking` so admin
 //! queries never hold up the writer or the async runtime.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
 
 use crate::error::StoreError;
 use crate::store::StoredMessage;
@@ -229,28 +230,47 @@ fn delivery_detail(r: &Row<'_>) -> rusqlite::Result<DeliveryDetail> {
     })
 }
 
-/// Depth of each destination's outbox.
+/// Open deliveries per destination: pending, leased, oldest creation time.
+pub(crate) const OPEN_DEPTHS: &str =
+    "SELECT destination, SUM(state = 'pending'), SUM(state = 'leased'), MIN(created_at)
+     FROM deliveries INDEXED BY deliveries_open WHERE state IN ('pending', 'leased')
+     GROUP BY destination";
+
+/// Dead deliveries per destination.
+pub(crate) const DEAD_DEPTHS: &str = "SELECT destination, COUNT(*)
+     FROM deliveries INDEXED BY deliveries_dead WHERE state = 'dead' GROUP BY destination";
+
+/// Depth of each destination's outbox: its open deliveries through `deliveries_open`, its dead
+/// ones through `deliveries_dead` (never the delivered rows, however many there are).
 pub(crate) fn queue_depths(conn: &Connection, now: i64) -> Result<Vec<QueueDepth>, StoreError> {
-    let rows = conn
-        .prepare_cached(
-            "SELECT destination,
-                    SUM(state = 'pending'), SUM(state = 'leased'), SUM(state = 'dead'),
-                    MIN(CASE WHEN state IN ('pending', 'leased') THEN created_at END)
-             FROM deliveries WHERE state <> 'delivered'
-             GROUP BY destination ORDER BY destination",
-        )?
-        .query_map(params![], |r| {
-            let oldest: Option<i64> = r.get(4)?;
-            Ok(QueueDepth {
-                destination: r.get(0)?,
-                pending: count(r, 1)?,
-                leased: count(r, 2)?,
-                dead: count(r, 3)?,
-                oldest_pending_age_ms: oldest.map_or(0, |t| now.saturating_sub(t).max(0)),
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+    let mut depths: BTreeMap<String, QueueDepth> = BTreeMap::new();
+    let mut open = conn.prepare_cached(OPEN_DEPTHS)?;
+    let mut rows = open.query([])?;
+    while let Some(r) = rows.next()? {
+        let depth = entry(&mut depths, r.get(0)?);
+        depth.pending = count(r, 1)?;
+        depth.leased = count(r, 2)?;
+        let oldest: Option<i64> = r.get(3)?;
+        depth.oldest_pending_age_ms = oldest.map_or(0, |t| now.saturating_sub(t).max(0));
+    }
+    let mut dead = conn.prepare_cached(DEAD_DEPTHS)?;
+    let mut rows = dead.query([])?;
+    while let Some(r) = rows.next()? {
+        entry(&mut depths, r.get(0)?).dead = count(r, 1)?;
+    }
+    Ok(depths.into_values().collect())
+}
+
+fn entry(depths: &mut BTreeMap<String, QueueDepth>, destination: String) -> &mut QueueDepth {
+    depths
+        .entry(destination.clone())
+        .or_insert_with(|| QueueDepth {
+            destination,
+            pending: 0,
+            leased: 0,
+            dead: 0,
+            oldest_pending_age_ms: 0,
+        })
 }
 
 /// One state value.

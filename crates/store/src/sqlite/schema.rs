@@ -11,7 +11,25 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::StoreError;
 
 /// Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+
+/// Fewer index entries written per message, each one a page write at commit and again at
+/// checkpoint:
+/// - `deliveries_due` (destination, state, next attempt) moved its entry at every state change
+///   of every delivery (pending → leased → delivered). Leasing walks `deliveries_open`; queue
+///   depths read the open deliveries through it too, and dead ones (counted, replayed,
+///   purged) get `deliveries_dead`, which a delivered message never touches.
+/// - `messages_control` (control id) and `messages_dedup` (source, sender, control id, time)
+///   become one index led by the control id: the door's duplicate check binds all of them,
+///   the admin search by control id uses its first column.
+const V7: &str = "
+DROP INDEX deliveries_due;
+CREATE INDEX deliveries_dead ON deliveries (destination, id) WHERE state = 'dead';
+DROP INDEX messages_control;
+DROP INDEX messages_dedup;
+CREATE INDEX messages_control ON messages (control_id, source, sender, received_at)
+    WHERE control_id IS NOT NULL;
+";
 
 /// `deliveries_key` (every delivery, by destination and patient key) served the lease's
 /// per-key order check until `deliveries_open_key` (open deliveries only) replaced it; kept, it
