@@ -399,10 +399,58 @@ mod tests {
             let max = 1 + usize::try_from(i % 3).unwrap();
             outbox::lease(&conn, "fhir", max, i, 60_000, "w").unwrap();
         }
-        for sql in [write::FIND_ORIGINALS, outbox::DUE_IDS] {
+        for sql in [write::FIND_ORIGINALS, outbox::OPEN_IN_ORDER] {
             let stmt = conn.prepare_cached(sql).unwrap();
             assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{sql}");
         }
+    }
+
+    /// The lease's per-key order rests on walking the open deliveries in id order, which SQLite
+    /// gives for an index walk without promising it; a walk out of order fails the lease
+    /// rather than send a later delivery of a key first.
+    #[test]
+    fn lease_refuses_a_walk_out_of_id_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn =
+            schema::open_writer(&dir.path().join("j.db"), false, Duration::from_secs(1)).unwrap();
+        for i in 0..3i64 {
+            let msg = NewMessage {
+                source: "pas".into(),
+                received_at: i,
+                peer: None,
+                content_type: "x-application/hl7-v2+er7".into(),
+                raw: b"MSH|^~\\&|".to_vec(),
+                message_type: None,
+                control_id: None,
+                sender: None,
+                state: MessageState::Received,
+            };
+            let id = write::append(&conn, &msg, 1_000, || i + 1).unwrap().id();
+            let outcome = RouteOutcome::Routed {
+                events: vec![StoredEvent {
+                    id: "e".into(),
+                    kind: "patient.admitted".into(),
+                    patient_key: Some("nhs:1".into()),
+                    json: "{}".into(),
+                }],
+                deliveries: vec![NewDelivery {
+                    event_id: "e".into(),
+                    destination: "fhir".into(),
+                    ordering_key: Some("nhs:1".into()),
+                    payload: None,
+                }],
+            };
+            write::route(&conn, id, &outcome, 0).unwrap();
+        }
+        conn.pragma_update(None, "reverse_unordered_selects", true)
+            .unwrap();
+        let err = outbox::lease(&conn, "fhir", 2, 10, 60_000, "w").unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err:?}");
+        conn.pragma_update(None, "reverse_unordered_selects", false)
+            .unwrap();
+        let leased = outbox::lease(&conn, "fhir", 2, 10, 60_000, "w").unwrap();
+        assert_eq!(leased.len(), 1, "one per key");
+        assert_eq!(leased[0].message_id, MessageId(1));
     }
 
     /// The statements of every message's path read their indexes, never the whole table: the
@@ -433,6 +481,7 @@ mod tests {
             (write::FIND_ORIGINALS.replace("?4", "0"), "messages_control"),
             (by_control_id, "messages_control"),
             (read::OPEN_DEPTHS.to_owned(), "deliveries_open"),
+            (outbox::OPEN_IN_ORDER.to_owned(), "deliveries_open"),
             (read::DEAD_DEPTHS.to_owned(), "deliveries_dead"),
             (
                 "SELECT id FROM deliveries WHERE destination = 'fhir' AND state = 'dead'".into(),

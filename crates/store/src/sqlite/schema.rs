@@ -19,11 +19,15 @@ const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 ///   of every delivery (pending → leased → delivered). Leasing walks `deliveries_open`; queue
 ///   depths read the open deliveries through it too, and dead ones (counted, replayed,
 ///   purged) get `deliveries_dead`, which a delivered message never touches.
+/// - `deliveries_open_key` (open deliveries by destination, key, id) took three writes at a
+///   random place per delivery (routed, leased, done) for the lease's per-key order check,
+///   which now keeps the keys it has met while walking `deliveries_open` in id order.
 /// - `messages_control` (control id) and `messages_dedup` (source, sender, control id, time)
 ///   become one index led by the control id: the door's duplicate check binds all of them,
 ///   the admin search by control id uses its first column.
 const V7: &str = "
 DROP INDEX deliveries_due;
+DROP INDEX deliveries_open_key;
 CREATE INDEX deliveries_dead ON deliveries (destination, id) WHERE state = 'dead';
 DROP INDEX messages_control;
 DROP INDEX messages_dedup;
