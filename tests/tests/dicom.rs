@@ -178,7 +178,9 @@ async fn start_archive() -> Archive {
 fn files_in(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| {
+            // Finished files only: the file sink writes a dot-file, then renames it.
             d.flatten()
+                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
                 .map(|e| e.path())
                 .filter(|p| p.is_file())
                 .collect()
