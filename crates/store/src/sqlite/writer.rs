@@ -28,6 +28,11 @@ use crate::error::StoreError;
 use crate::store::StoreObserver;
 use crate::types::StoreStats;
 
+/// A transaction of at most this many requests commits without waiting for the syncer (see
+/// `run`). `loadgen`, six alternating pairs against waiting: serial 1,407 → 1,480 msgs/s on
+/// average (five pairs of six better), 16 connections unchanged (9,089 → 9,133).
+const COMMIT_AT_ONCE_UP_TO: usize = 2;
+
 /// What the writer thread receives.
 enum Msg {
     Task(Box<dyn Task>),
@@ -257,8 +262,12 @@ fn run(
             // While the syncer is still flushing earlier commits, nobody in this transaction
             // could be answered before its next sync anyway: keep taking requests into it
             // rather than committing, so each commit writes its pages once for more requests.
+            // Not for a transaction of one or two (one connection sending serially, a lease):
+            // committed at once, its WAL write overlaps the flush in progress and its callers
+            // wait for one sync, not for the rest of that one and then their own.
             let size = open.as_ref().map_or(0, |t| t.tasks.len());
-            if unsynced.load(Ordering::Acquire) == 0 || size >= max_batch || size == 0 {
+            let syncer_idle = unsynced.load(Ordering::Acquire) == 0;
+            if syncer_idle || size <= COMMIT_AT_ONCE_UP_TO || size >= max_batch {
                 break;
             }
             match rx.blocking_recv() {
