@@ -40,8 +40,10 @@ pub(crate) fn list_messages(columns: &str, filter: &MessageFilter) -> (String, V
         push("m.control_id = ?", Arg::Text(cid.clone()));
     }
     if let Some(key) = &filter.patient_key {
+        // From the patient's events to their messages: as `EXISTS (… e.message_id = m.id …)`
+        // SQLite walked every message and probed the patient's events for each.
         push(
-            "EXISTS (SELECT 1 FROM events e WHERE e.message_id = m.id AND e.patient_key = ?)",
+            "m.id IN (SELECT e.message_id FROM events e WHERE e.patient_key = ?)",
             Arg::Text(key.clone()),
         );
     }

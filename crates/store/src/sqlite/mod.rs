@@ -453,8 +453,9 @@ mod tests {
         assert_eq!(leased[0].message_id, MessageId(1));
     }
 
-    /// The statements of every message's path read their indexes, never the whole table: the
-    /// duplicate check and the search by control id the one control-id index,
+    /// The statements of every message's path, and the admin searches by control id and
+    /// patient, read their indexes, never the whole table: the duplicate check and the search
+    /// by control id the one control-id index, the search by patient the patient's events,
     /// dead-delivery replays and queue depths the partial indexes over open and dead rows.
     #[test]
     fn hot_paths_use_their_indexes() {
@@ -477,9 +478,15 @@ mod tests {
             ..MessageFilter::default()
         };
         let (by_control_id, _) = crate::query::list_messages("m.id", &filter);
+        let filter = MessageFilter {
+            patient_key: Some("nhs:9990000018".into()),
+            ..MessageFilter::default()
+        };
+        let (by_patient, _) = crate::query::list_messages("m.id", &filter);
         let cases = [
             (write::FIND_ORIGINALS.replace("?4", "0"), "messages_control"),
             (by_control_id, "messages_control"),
+            (by_patient, "events_patient"),
             (read::OPEN_DEPTHS.to_owned(), "deliveries_open"),
             (outbox::OPEN_IN_ORDER.to_owned(), "deliveries_open"),
             (read::DEAD_DEPTHS.to_owned(), "deliveries_dead"),
