@@ -354,10 +354,42 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    use rusqlite::StatementStatus;
+    use rusqlite::{Connection, StatementStatus};
 
     use super::*;
     use crate::{MessageState, NewDelivery, StoredEvent};
+
+    /// Journals message `i` (control id `C{i}` from `PAS`) at time `i` and routes its one
+    /// event to `fhir` under `key`, on the writer's connection.
+    fn route_one(conn: &Connection, i: i64, key: &str) {
+        let msg = NewMessage {
+            source: "pas".into(),
+            received_at: i,
+            peer: None,
+            content_type: "x-application/hl7-v2+er7".into(),
+            raw: b"MSH|^~\\&|".to_vec(),
+            message_type: None,
+            control_id: Some(format!("C{i}")),
+            sender: Some("PAS".into()),
+            state: MessageState::Received,
+        };
+        let id = write::append(conn, &msg, 1_000, || i + 1).unwrap().id();
+        let outcome = RouteOutcome::Routed {
+            events: vec![StoredEvent {
+                id: "e".into(),
+                kind: "patient.admitted".into(),
+                patient_key: Some(key.into()),
+                json: "{}".into(),
+            }],
+            deliveries: vec![NewDelivery {
+                event_id: "e".into(),
+                destination: "fhir".into(),
+                ordering_key: Some(key.into()),
+                payload: None,
+            }],
+        };
+        write::route(conn, id, &outcome, i).unwrap();
+    }
 
     /// The writer's hottest reads are prepared once. With `ORDER BY … LIMIT ?` the bundled
     /// SQLite 3.54 re-prepared the duplicate check and the lease's due ids on nearly every
@@ -368,34 +400,7 @@ mod tests {
         let conn =
             schema::open_writer(&dir.path().join("j.db"), false, Duration::from_secs(1)).unwrap();
         for i in 0..30i64 {
-            let msg = NewMessage {
-                source: "pas".into(),
-                received_at: i,
-                peer: None,
-                content_type: "x-application/hl7-v2+er7".into(),
-                raw: b"MSH|^~\\&|".to_vec(),
-                message_type: None,
-                control_id: Some(format!("C{i}")),
-                sender: Some("PAS".into()),
-                state: MessageState::Received,
-            };
-            let id = write::append(&conn, &msg, 1_000, || i + 1).unwrap().id();
-            let key = Some(format!("nhs:{}", i % 4));
-            let outcome = RouteOutcome::Routed {
-                events: vec![StoredEvent {
-                    id: "e".into(),
-                    kind: "patient.admitted".into(),
-                    patient_key: key.clone(),
-                    json: "{}".into(),
-                }],
-                deliveries: vec![NewDelivery {
-                    event_id: "e".into(),
-                    destination: "fhir".into(),
-                    ordering_key: key,
-                    payload: None,
-                }],
-            };
-            write::route(&conn, id, &outcome, i).unwrap();
+            route_one(&conn, i, &format!("nhs:{}", i % 4));
             let max = 1 + usize::try_from(i % 3).unwrap();
             outbox::lease(&conn, "fhir", max, i, 60_000, "w").unwrap();
         }
@@ -414,33 +419,7 @@ mod tests {
         let conn =
             schema::open_writer(&dir.path().join("j.db"), false, Duration::from_secs(1)).unwrap();
         for i in 0..3i64 {
-            let msg = NewMessage {
-                source: "pas".into(),
-                received_at: i,
-                peer: None,
-                content_type: "x-application/hl7-v2+er7".into(),
-                raw: b"MSH|^~\\&|".to_vec(),
-                message_type: None,
-                control_id: None,
-                sender: None,
-                state: MessageState::Received,
-            };
-            let id = write::append(&conn, &msg, 1_000, || i + 1).unwrap().id();
-            let outcome = RouteOutcome::Routed {
-                events: vec![StoredEvent {
-                    id: "e".into(),
-                    kind: "patient.admitted".into(),
-                    patient_key: Some("nhs:1".into()),
-                    json: "{}".into(),
-                }],
-                deliveries: vec![NewDelivery {
-                    event_id: "e".into(),
-                    destination: "fhir".into(),
-                    ordering_key: Some("nhs:1".into()),
-                    payload: None,
-                }],
-            };
-            write::route(&conn, id, &outcome, 0).unwrap();
+            route_one(&conn, i, "nhs:1");
         }
         conn.pragma_update(None, "reverse_unordered_selects", true)
             .unwrap();

@@ -11,8 +11,7 @@ use crate::{Delivery, DeliveryId, MessageId, Outcome, StoreError};
 /// whether it is due at `?2`, in id order, which is the order of the `deliveries_open` index
 /// it walks. No ORDER BY: with one, the bundled SQLite re-prepared the statement on every call
 /// (`hot_statements_are_prepared_once`); `lease` checks the order instead.
-pub(crate) const OPEN_IN_ORDER: &str =
-    "SELECT d.id, d.ordering_key,
+pub(crate) const OPEN_IN_ORDER: &str = "SELECT d.id, d.ordering_key,
             (d.state = 'pending' AND d.next_attempt_at <= ?2)
               OR (d.state = 'leased' AND d.lease_until <= ?2)
      FROM deliveries d INDEXED BY deliveries_open
