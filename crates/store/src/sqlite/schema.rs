@@ -282,4 +282,86 @@ mod tests {
         let err = open_writer(&path, true, Duration::from_secs(1)).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt(_)));
     }
+
+    /// A database written by the previous release (schema V6, 4 KiB pages) upgrades in place:
+    /// its rows stay, its page size stays, and the indexes V7 drops and adds are as listed.
+    #[test]
+    fn a_v6_database_upgrades_to_v7_keeping_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+                .unwrap();
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL);")
+                .unwrap();
+            for (n, sql) in MIGRATIONS[..6].iter().enumerate() {
+                conn.execute_batch(sql).unwrap();
+                conn.execute(
+                    "INSERT INTO schema_version (version) VALUES (?1)",
+                    [n as i64 + 1],
+                )
+                .unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO messages (id, source, received_at, content_type, raw, control_id,
+                                       sender, state)
+                 VALUES (1, 'pas', 0, 'x-application/hl7-v2+er7', x'00', 'C1', 'PAS', 'routed');
+                 INSERT INTO deliveries (message_id, event_id, destination, ordering_key,
+                                         payload, state, next_attempt_at, created_at)
+                 VALUES (1, 'e', 'fhir', 'nhs:1', '{}', 'dead', 0, 0);",
+            )
+            .unwrap();
+        }
+        let conn = open_writer(&path, true, Duration::from_secs(1)).unwrap();
+        let version: i64 = conn
+            .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, latest_version());
+        let page_size: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(page_size, 4096, "an existing database keeps its page size");
+        let mut stmt = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .unwrap();
+        let indexes = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        assert_eq!(
+            indexes,
+            [
+                "attempts_delivery",
+                "deliveries_dead",
+                "deliveries_message",
+                "deliveries_open",
+                "duplicates_message",
+                "events_message",
+                "events_patient",
+                "messages_control",
+                "messages_received",
+                "messages_state",
+            ]
+        );
+        let dead: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_dead
+                 WHERE destination = 'fhir' AND state = 'dead'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(dead, 1);
+        let control: String = conn
+            .query_row(
+                "SELECT control_id FROM messages INDEXED BY messages_control WHERE control_id = 'C1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(control, "C1");
+    }
 }
