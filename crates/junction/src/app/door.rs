@@ -14,6 +14,7 @@ use junction_store::{MessageId, NewMessage, RouteOutcome};
 
 use crate::app::payloads::DestinationPayloads;
 use crate::app::pipeline::{OnRouted, decode};
+use crate::telemetry::RoutingOutcome;
 
 /// What routing at the door needs: the pipeline's adapters, routes and payload rules.
 pub struct DoorRouting {
@@ -30,10 +31,16 @@ pub struct DoorRouting {
 /// A message's routing, planned before it is journaled.
 pub struct Planned {
     pub outcome: RouteOutcome,
-    /// `routed`, `filtered` or `failed`, for the metrics once recorded.
-    pub label: &'static str,
-    /// Destinations to wake once recorded.
-    pub wake: Vec<String>,
+    /// What to do once the store recorded it.
+    pub then: Recorded,
+}
+
+/// What follows a planned routing the store recorded.
+pub struct Recorded {
+    /// For the routing metric.
+    metric: RoutingOutcome,
+    /// Destinations to wake.
+    wake: Vec<String>,
 }
 
 impl DoorRouting {
@@ -53,8 +60,10 @@ impl DoorRouting {
             Err(reason) => {
                 return Some(Planned {
                     outcome: RouteOutcome::Failed { reason },
-                    label: "failed",
-                    wake: Vec::new(),
+                    then: Recorded {
+                        metric: RoutingOutcome::Failed,
+                        wake: Vec::new(),
+                    },
                 });
             }
         };
@@ -66,24 +75,23 @@ impl DoorRouting {
         }
         let routing = self.router.route(&msg.source, &events);
         let outcome = route_outcome(&routing, &events, &self.payloads.for_message(&msg.raw));
-        let label = match &outcome {
-            RouteOutcome::Routed { .. } => "routed",
-            RouteOutcome::Filtered { .. } => "filtered",
-            RouteOutcome::Failed { .. } => "failed",
+        let metric = match &outcome {
+            RouteOutcome::Routed { .. } => RoutingOutcome::Routed,
+            RouteOutcome::Filtered { .. } => RoutingOutcome::Filtered,
+            RouteOutcome::Failed { .. } => RoutingOutcome::Failed,
         };
         let wake = destinations(&outcome);
         Some(Planned {
             outcome,
-            label,
-            wake,
+            then: Recorded { metric, wake },
         })
     }
 
     /// After the store recorded a planned routing: wakes its destinations, counts it.
-    pub fn recorded(&self, source: &str, label: &'static str, wake: &[String]) {
-        for destination in wake {
+    pub fn recorded(&self, source: &str, then: &Recorded) {
+        for destination in &then.wake {
             self.wakers.wake(destination);
         }
-        (self.on_routed)(source, label);
+        (self.on_routed)(source, then.metric);
     }
 }

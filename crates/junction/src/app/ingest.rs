@@ -52,21 +52,17 @@ impl<S: Store> StoreIngest<S> {
             && let Some(id) = self.store.reserve_message_id()
         {
             // A message needing a routing step goes to the pipeline, under the reserved id.
-            let (outcome, label, wake) = match door.plan(id, &new) {
-                Some(Planned {
-                    outcome,
-                    label,
-                    wake,
-                }) => (Some(outcome), label, wake),
-                None => (None, "", Vec::new()),
+            let (outcome, then) = match door.plan(id, &new) {
+                Some(Planned { outcome, then }) => (Some(outcome), Some(then)),
+                None => (None, None),
             };
             let source = new.source.clone();
             return match self.store.append_routed(id, new, outcome, now_ms()).await {
                 Ok((Appended::New(id), routed)) => {
-                    if routed {
-                        door.recorded(&source, label, &wake);
-                    } else {
-                        self.pipeline.notify_one();
+                    // Recorded only when there was an outcome to record, so `then` is there.
+                    match then.filter(|_| routed) {
+                        Some(then) => door.recorded(&source, &then),
+                        None => self.pipeline.notify_one(),
                     }
                     IngestOutcome::Accepted { id: id.0 }
                 }

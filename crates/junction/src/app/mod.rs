@@ -133,12 +133,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 
     // The routing pipeline: journaled messages → events → deliveries.
     let routed_metrics = metrics.clone();
-    let on_routed: pipeline::OnRouted = Arc::new(move |source: &str, outcome: &'static str| {
-        let outcome = match outcome {
-            "routed" => RoutingOutcome::Routed,
-            "filtered" => RoutingOutcome::Filtered,
-            _ => RoutingOutcome::Failed,
-        };
+    let on_routed: pipeline::OnRouted = Arc::new(move |source: &str, outcome: RoutingOutcome| {
         routed_metrics.routed(source, outcome);
     });
     let router = Arc::new(router);

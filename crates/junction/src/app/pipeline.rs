@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::clock::now_ms;
 use crate::app::payloads::DestinationPayloads;
 use crate::app::steps::{self, Steps};
+use crate::telemetry::RoutingOutcome;
 
 /// How many journaled messages one pass takes. Every message of a pass is decoded before any is
 /// routed, so this bounds memory: at 256 the 16-connection bench peaked at 67–75 MiB RSS, at 64
@@ -23,7 +24,7 @@ use crate::app::steps::{self, Steps};
 const BATCH: usize = 64;
 
 /// Called with (source, outcome) after each message is routed, filtered or failed.
-pub type OnRouted = Arc<dyn Fn(&str, &'static str) + Send + Sync>;
+pub type OnRouted = Arc<dyn Fn(&str, RoutingOutcome) + Send + Sync>;
 
 /// Everything the pipeline needs.
 pub struct Pipeline<S> {
@@ -122,9 +123,9 @@ impl<S: Store> Pipeline<S> {
                 match route_message(&with, id, source, &events, now).await {
                     Ok(routing) => {
                         let outcome = if routing.is_filtered() {
-                            "filtered"
+                            RoutingOutcome::Filtered
                         } else {
-                            "routed"
+                            RoutingOutcome::Routed
                         };
                         (self.on_routed)(source, outcome);
                     }
@@ -136,22 +137,19 @@ impl<S: Store> Pipeline<S> {
                 }
             }
             Err(reason) => {
-                self.record(id, source, RouteOutcome::Failed { reason }, now, "failed")
-                    .await;
+                self.record_failed(id, source, reason, now).await;
             }
         }
     }
 
-    async fn record(
-        &self,
-        id: junction_store::MessageId,
-        source: &str,
-        outcome: RouteOutcome,
-        now: i64,
-        label: &'static str,
-    ) {
-        match self.store.route(id, outcome, now).await {
-            Ok(()) => (self.on_routed)(source, label),
+    /// Records that the message cannot be decoded, with the reason.
+    async fn record_failed(&self, id: MessageId, source: &str, reason: String, now: i64) {
+        match self
+            .store
+            .route(id, RouteOutcome::Failed { reason }, now)
+            .await
+        {
+            Ok(()) => (self.on_routed)(source, RoutingOutcome::Failed),
             Err(junction_store::StoreError::InvalidState { .. }) => {}
             Err(e) => {
                 tracing::error!(message = id.0, error = %e, "recording outcome failed; will retry")
