@@ -359,6 +359,14 @@ mod tests {
     use super::*;
     use crate::{MessageState, NewDelivery, StoredEvent};
 
+    /// The writer's connection to a new database (in a directory removed on drop).
+    fn writer_connection() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn =
+            schema::open_writer(&dir.path().join("j.db"), false, Duration::from_secs(1)).unwrap();
+        (dir, conn)
+    }
+
     /// Journals message `i` (control id `C{i}` from `PAS`) at time `i` and routes its one
     /// event to `fhir` under `key`, on the writer's connection.
     fn route_one(conn: &Connection, i: i64, key: &str) {
@@ -396,9 +404,7 @@ mod tests {
     /// call once the connection had inserted rows, which cost a tenth of the gateway's CPU.
     #[test]
     fn hot_statements_are_prepared_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn =
-            schema::open_writer(&dir.path().join("j.db"), false, Duration::from_secs(1)).unwrap();
+        let (_dir, conn) = writer_connection();
         for i in 0..30i64 {
             route_one(&conn, i, &format!("nhs:{}", i % 4));
             let max = 1 + usize::try_from(i % 3).unwrap();
@@ -415,9 +421,7 @@ mod tests {
     /// rather than send a later delivery of a key first.
     #[test]
     fn lease_refuses_a_walk_out_of_id_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn =
-            schema::open_writer(&dir.path().join("j.db"), false, Duration::from_secs(1)).unwrap();
+        let (_dir, conn) = writer_connection();
         for i in 0..3i64 {
             route_one(&conn, i, "nhs:1");
         }
@@ -438,9 +442,7 @@ mod tests {
     /// dead-delivery replays and queue depths the partial indexes over open and dead rows.
     #[test]
     fn hot_paths_use_their_indexes() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn =
-            schema::open_writer(&dir.path().join("j.db"), false, Duration::from_secs(1)).unwrap();
+        let (_dir, conn) = writer_connection();
         let plan = |sql: &str| -> String {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             // Unbound parameters are NULL: enough for the planner.

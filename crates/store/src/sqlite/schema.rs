@@ -242,31 +242,26 @@ mod tests {
         MIGRATIONS.len() as i64
     }
 
+    /// The one integer `sql` (a pragma, a count) reads.
+    fn int(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
     #[test]
     fn migrate_is_idempotent_and_sets_pragmas() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.db");
         for _ in 0..2 {
             let conn = open_writer(&path, true, Duration::from_secs(1)).unwrap();
-            let v: i64 = conn
-                .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
-                .unwrap();
+            let v = int(&conn, "SELECT MAX(version) FROM schema_version");
             assert_eq!(v, latest_version());
-            let rows: i64 = conn
-                .query_row("SELECT COUNT(*) FROM schema_version", [], |r| r.get(0))
-                .unwrap();
+            let rows = int(&conn, "SELECT COUNT(*) FROM schema_version");
             assert_eq!(rows, latest_version());
-            let av: i64 = conn
-                .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
-                .unwrap();
+            let av = int(&conn, "PRAGMA auto_vacuum");
             assert_eq!(av, 2, "incremental");
-            let sync: i64 = conn
-                .query_row("PRAGMA synchronous", [], |r| r.get(0))
-                .unwrap();
+            let sync = int(&conn, "PRAGMA synchronous");
             assert_eq!(sync, 2, "full");
-            let page_size: i64 = conn
-                .query_row("PRAGMA page_size", [], |r| r.get(0))
-                .unwrap();
+            let page_size = int(&conn, "PRAGMA page_size");
             assert_eq!(page_size, PAGE_SIZE);
         }
     }
@@ -315,13 +310,9 @@ mod tests {
             .unwrap();
         }
         let conn = open_writer(&path, true, Duration::from_secs(1)).unwrap();
-        let version: i64 = conn
-            .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
-            .unwrap();
+        let version = int(&conn, "SELECT MAX(version) FROM schema_version");
         assert_eq!(version, latest_version());
-        let page_size: i64 = conn
-            .query_row("PRAGMA page_size", [], |r| r.get(0))
-            .unwrap();
+        let page_size = int(&conn, "PRAGMA page_size");
         assert_eq!(page_size, 4096, "an existing database keeps its page size");
         let mut stmt = conn
             .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
