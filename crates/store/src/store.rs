@@ -77,7 +77,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<StoredMessage>, StoreError>> + Send;
 
     /// Leases up to `max` due deliveries of `destination` to `worker` until `now + lease_ms`,
-    /// lowest id first, honouring the ordering-key rule.
+    /// lowest id first, honouring the ordering-key rule. The deliveries it returns are
+    /// durable; the lease itself, like an outcome from [`Store::complete`], may be answered
+    /// before it is (a power cut taking it back only means the delivery is sent again under
+    /// its stable id).
     fn lease(
         &self,
         destination: &str,

@@ -207,7 +207,7 @@ impl Store for SqliteStore {
         let worker = worker.to_owned();
         self.inner
             .writer
-            .call(move |conn| outbox::lease(conn, &destination, max, now, lease_ms, &worker))
+            .call_at_commit(move |conn| outbox::lease(conn, &destination, max, now, lease_ms, &worker))
             .await
     }
 
@@ -220,7 +220,7 @@ impl Store for SqliteStore {
         let owner = lease_owner.to_owned();
         self.inner
             .writer
-            .call(move |conn| outbox::complete(conn, id, &owner, &outcome))
+            .call_at_commit(move |conn| outbox::complete(conn, id, &owner, &outcome))
             .await
     }
 

@@ -1,5 +1,6 @@
 //! Group commit: one thread owns the write connection and runs every queued request in one
-//! `BEGIN IMMEDIATE … COMMIT`, answering each caller only once the commit is durable.
+//! `BEGIN IMMEDIATE … COMMIT`, answering each caller once the commit is durable (or, for a
+//! lease or an outcome, once it is committed: see "Who waits for the sync").
 //!
 //! Each request runs inside its own savepoint, so one failing request (a lost lease, a bad
 //! route) rolls back alone while the rest of the batch commits. A failed commit fails every
@@ -10,10 +11,18 @@
 //! commit before answering anyone in it, while the writer already runs the next batch; one
 //! sync covers every commit made before it started. That is `synchronous=FULL`'s guarantee
 //! (FULL is NORMAL plus a WAL sync at each commit) without the writer idling through the
-//! disk's flush. Every caller waits for the sync, so nothing outside the store (an ACK, a
-//! send after a lease) ever acts on a commit that could still be lost; a read may see such a
-//! commit, and a crash then loses it together with everything after it (WAL frames carry a
-//! running checksum, so recovery stops at the first missing one).
+//! disk's flush. A power cut loses an unsynced commit together with everything after it (WAL
+//! frames carry a running checksum, so recovery stops at the first missing one).
+//!
+//! Who waits for the sync: a caller of [`Writer::call`] always — nothing outside the store (an
+//! ACK, a send of a delivery a route just made) ever acts on a commit a power cut could still
+//! take back. A caller of [`Writer::call_at_commit`] (a lease, a delivery's outcome) is
+//! answered at its commit when nothing in its batch waits for the sync and every earlier
+//! commit that waited for a sync is durable too. The messages and deliveries it read then
+//! exist for good, and losing it (or an earlier outcome) in a power cut only means a
+//! delivery is sent again under the same id, which every sink makes idempotent; a process
+//! crash loses nothing, the page cache keeps it. One sync a message on a serial connection
+//! instead of three (the journal append, the lease, the outcome).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,6 +57,8 @@ trait Task: Send {
     fn finish(self: Box<Self>, commit: Result<(), StoreError>);
     /// Whether it must run outside any transaction (e.g. `incremental_vacuum`).
     fn standalone(&self) -> bool;
+    /// Whether its caller must wait for the sync (see [`Writer::call_at_commit`]).
+    fn waits_for_sync(&self) -> bool;
 }
 
 struct Call<T, F> {
@@ -55,6 +66,7 @@ struct Call<T, F> {
     res: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
     standalone: bool,
+    waits_for_sync: bool,
 }
 
 impl<T, F> Task for Call<T, F>
@@ -83,6 +95,10 @@ where
     fn standalone(&self) -> bool {
         self.standalone
     }
+
+    fn waits_for_sync(&self) -> bool {
+        self.waits_for_sync
+    }
 }
 
 #[derive(Default)]
@@ -110,11 +126,25 @@ pub enum SyncMode {
     Off,
 }
 
+/// Makes every commit so far durable (the syncer's `fdatasync` of the WAL).
+type SyncFn = Box<dyn FnMut() -> Result<(), StoreError> + Send>;
+
 /// A committed batch on its way to its callers.
 struct Committed {
     tasks: Vec<Box<dyn Task>>,
     res: Result<(), StoreError>,
     started: Instant,
+}
+
+impl Committed {
+    /// Records the commit and answers every caller in it; `synced` is how the sync went.
+    fn answer(self, synced: Result<(), StoreError>, counters: &Counters, observer: &dyn StoreObserver) {
+        let res = self.res.and(synced);
+        record(counters, observer, self.tasks.len(), self.started, res.is_ok());
+        for task in self.tasks {
+            task.finish(res.clone());
+        }
+    }
 }
 
 /// The handle callers use to reach the writer thread. Dropping it stops and joins the thread.
@@ -133,20 +163,34 @@ impl Writer {
         sync: SyncMode,
         observer: Arc<dyn StoreObserver>,
     ) -> Result<Writer, StoreError> {
+        let sync: Option<SyncFn> = match sync {
+            SyncMode::Pipelined(wal) => {
+                let mut file = None;
+                Some(Box::new(move || sync_wal(&wal, &mut file)))
+            }
+            SyncMode::InCommit | SyncMode::Off => None,
+        };
+        Writer::start_with(conn, max_batch, sync, observer)
+    }
+
+    /// Starts the writer thread, the syncer making commits durable with `sync`.
+    fn start_with(
+        conn: Connection,
+        max_batch: usize,
+        sync: Option<SyncFn>,
+        observer: Arc<dyn StoreObserver>,
+    ) -> Result<Writer, StoreError> {
         let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
         let (done_tx, done_rx) = std::sync::mpsc::channel::<Committed>();
         let counters = Arc::new(Counters::default());
         // A weak sender, so the syncer never keeps the writer's channel open at shutdown.
         let writer_tx = tx.downgrade();
         let syncer_counters = Arc::clone(&counters);
-        let wal = match sync {
-            SyncMode::Pipelined(wal) => Some(wal),
-            SyncMode::InCommit | SyncMode::Off => None,
-        };
         let writer_counters = Arc::clone(&counters);
+        let writer_observer = Arc::clone(&observer);
         let syncer = std::thread::Builder::new()
             .name("junction-store-syncer".into())
-            .spawn(move || sync_loop(done_rx, wal, &*observer, &syncer_counters, &writer_tx))?;
+            .spawn(move || sync_loop(done_rx, sync, &*observer, &syncer_counters, &writer_tx))?;
         let thread = std::thread::Builder::new()
             .name("junction-store-writer".into())
             .spawn(move || {
@@ -155,7 +199,8 @@ impl Writer {
                     rx,
                     max_batch.max(1),
                     &done_tx,
-                    &writer_counters.unsynced,
+                    &writer_counters,
+                    &*writer_observer,
                 )
             })?;
         Ok(Writer {
@@ -172,7 +217,18 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.submit(f, false).await
+        self.submit(f, false, true).await
+    }
+
+    /// Like [`Writer::call`], but answered as soon as its batch has committed when nothing
+    /// in that batch waits for the sync and every earlier commit is already durable (see the
+    /// module's notes): for writes whose loss in a power cut only repeats an idempotent send.
+    pub(crate) async fn call_at_commit<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.submit(f, false, false).await
     }
 
     /// Runs `f` on the write connection outside any transaction (after the current batch).
@@ -181,10 +237,10 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.submit(f, true).await
+        self.submit(f, true, true).await
     }
 
-    async fn submit<T, F>(&self, f: F, standalone: bool) -> Result<T, StoreError>
+    async fn submit<T, F>(&self, f: F, standalone: bool, waits_for_sync: bool) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -195,6 +251,7 @@ impl Writer {
             res: None,
             reply,
             standalone,
+            waits_for_sync,
         });
         let tx = self.tx.as_ref().ok_or(StoreError::Closed)?;
         tx.send(Msg::Task(task))
@@ -237,8 +294,10 @@ fn run(
     mut rx: mpsc::Receiver<Msg>,
     max_batch: usize,
     done: &std::sync::mpsc::Sender<Committed>,
-    unsynced: &AtomicU64,
+    counters: &Counters,
+    observer: &dyn StoreObserver,
 ) {
+    let unsynced = &counters.unsynced;
     let mut standalone = Vec::new();
     while let Some(first) = rx.blocking_recv() {
         let Msg::Task(first) = first else { continue };
@@ -277,8 +336,14 @@ fn run(
             }
         }
         if let Some(txn) = open.take() {
-            unsynced.fetch_add(1, Ordering::AcqRel);
-            let _ = done.send(txn.commit(&conn));
+            let at_commit = !txn.tasks.iter().any(|t| t.waits_for_sync());
+            let committed = txn.commit(&conn);
+            if at_commit && unsynced.load(Ordering::Acquire) == 0 {
+                committed.answer(Ok(()), counters, observer);
+            } else {
+                unsynced.fetch_add(1, Ordering::AcqRel);
+                let _ = done.send(committed);
+            }
         }
         for mut task in standalone.drain(..) {
             let started = Instant::now();
@@ -298,19 +363,18 @@ fn run(
 /// batches committed since the last one.
 fn sync_loop(
     rx: std::sync::mpsc::Receiver<Committed>,
-    wal: Option<PathBuf>,
+    mut sync: Option<SyncFn>,
     observer: &dyn StoreObserver,
     counters: &Counters,
     writer: &mpsc::WeakSender<Msg>,
 ) {
-    let mut file: Option<std::fs::File> = None;
     while let Ok(first) = rx.recv() {
         let mut groups = vec![first];
         while let Ok(more) = rx.try_recv() {
             groups.push(more);
         }
-        let synced = match &wal {
-            Some(path) if groups.iter().any(|g| g.res.is_ok()) => sync_wal(path, &mut file),
+        let synced = match &mut sync {
+            Some(sync) if groups.iter().any(|g| g.res.is_ok()) => sync(),
             _ => Ok(()),
         };
         let handed = groups.len() as u64;
@@ -321,17 +385,7 @@ fn sync_loop(
             }
         }
         for group in groups {
-            let res = group.res.and(synced.clone());
-            record(
-                counters,
-                observer,
-                group.tasks.len(),
-                group.started,
-                res.is_ok(),
-            );
-            for task in group.tasks {
-                task.finish(res.clone());
-            }
+            group.answer(synced.clone(), counters, observer);
         }
     }
 }
@@ -429,4 +483,135 @@ impl Open {
 pub(crate) fn exec(conn: &Connection, sql: &str) -> Result<(), StoreError> {
     conn.prepare_cached(sql)?.execute([])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc as std_mpsc;
+
+    use rusqlite::Connection;
+
+    use super::*;
+    use crate::store::NoopObserver;
+
+    /// A writer on a new WAL database with one table `t(n)`, whose syncer reports each sync
+    /// it starts and finishes it only when the test gives it a turn.
+    struct Gated {
+        // Dropped first: a syncer waiting at the gate then fails its sync and lets the
+        // writer's drop join it.
+        gate: std_mpsc::Sender<()>,
+        entered: std_mpsc::Receiver<()>,
+        writer: Arc<Writer>,
+        reader: Connection,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Gated {
+        fn start() -> Gated {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("w.db");
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (n INTEGER NOT NULL);")
+                .unwrap();
+            let (entered_tx, entered) = std_mpsc::channel();
+            let (gate, turns) = std_mpsc::channel::<()>();
+            let sync: SyncFn = Box::new(move || {
+                let _ = entered_tx.send(());
+                turns
+                    .recv()
+                    .map_err(|_| StoreError::Unavailable("gate dropped".into()))
+            });
+            let writer = Writer::start_with(conn, 8, Some(sync), Arc::new(NoopObserver)).unwrap();
+            let reader = Connection::open(&path).unwrap();
+            Gated {
+                gate,
+                entered,
+                writer: Arc::new(writer),
+                reader,
+                _dir: dir,
+            }
+        }
+
+        /// Runs `insert(n)` on the writer as a task: `at_commit` picks `call_at_commit`.
+        fn spawn_insert(
+            &self,
+            n: i64,
+            at_commit: bool,
+        ) -> tokio::task::JoinHandle<Result<i64, StoreError>> {
+            let writer = Arc::clone(&self.writer);
+            tokio::spawn(async move {
+                if at_commit {
+                    writer.call_at_commit(insert(n)).await
+                } else {
+                    writer.call(insert(n)).await
+                }
+            })
+        }
+
+        /// Waits until the syncer has started a sync (it then waits at the gate).
+        fn sync_started(&self) {
+            self.entered.recv().unwrap();
+        }
+
+        /// Lets the syncer finish one sync.
+        fn finish_sync(&self) {
+            self.gate.send(()).unwrap();
+        }
+
+        /// Waits until `n`'s commit is visible to another connection.
+        async fn committed(&self, n: i64) {
+            let count = |n: i64| -> i64 {
+                self.reader
+                    .query_row("SELECT count(*) FROM t WHERE n = ?1", [n], |r| r.get(0))
+                    .unwrap()
+            };
+            while count(n) == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+    }
+
+    fn insert(n: i64) -> impl FnOnce(&Connection) -> Result<i64, StoreError> + Send + 'static {
+        move |conn| {
+            conn.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+            Ok(n)
+        }
+    }
+
+    /// A lease or an outcome does not wait for a sync when nothing before it needs one; a
+    /// journal append does.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_at_commit_is_answered_before_any_sync_when_nothing_earlier_waits() {
+        let w = Gated::start();
+        let lease = w.spawn_insert(1, true);
+        assert_eq!(lease.await.unwrap().unwrap(), 1, "answered with the gate shut");
+
+        let append = w.spawn_insert(2, false);
+        w.sync_started();
+        w.committed(2).await;
+        assert!(!append.is_finished(), "a call is answered only after its sync");
+        w.finish_sync();
+        assert_eq!(append.await.unwrap().unwrap(), 2);
+    }
+
+    /// A call at commit made while an earlier commit still waits for its sync is answered
+    /// only after that sync: it may have read what that commit wrote (a delivery a route
+    /// made, which must not be sent before it is durable).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_at_commit_waits_for_an_earlier_commit_still_unsynced() {
+        let w = Gated::start();
+        let append = w.spawn_insert(1, false);
+        w.sync_started();
+        let lease = w.spawn_insert(2, true);
+        w.committed(2).await;
+        assert!(!lease.is_finished(), "answered before the append it follows is durable");
+
+        w.finish_sync();
+        assert_eq!(append.await.unwrap().unwrap(), 1);
+        // The lease's commit went to the syncer behind the append's: one more sync.
+        w.sync_started();
+        assert!(!lease.is_finished());
+        w.finish_sync();
+        assert_eq!(lease.await.unwrap().unwrap(), 2);
+    }
 }
