@@ -28,7 +28,7 @@ use junction_store::{
     StoreOptions, StoredEvent,
 };
 use serde_json::{Value, json};
-use telemetry::{DeliveryOutcome, Metrics, Readiness, RoutingOutcome, TelemetryState};
+use telemetry::{DeliveryOutcome, Metrics, Readiness, TelemetryState};
 
 const VIEWER: &str = "viewer-secret-0123456789";
 const OPERATOR: &str = "operator-secret-0123456789";
@@ -603,7 +603,8 @@ async fn metrics_name_every_core_metric_after_activity() {
     gw.metrics.add_destination("fhir");
     gw.metrics.add_source("pas");
     seed(&gw.store, 2).await; // its commits feed the store histograms through the observer
-    gw.metrics.routed("pas", RoutingOutcome::Routed);
+    gw.metrics
+        .routed("pas", junction_store::MessageStatus::Routed);
     gw.metrics.delivery("fhir", DeliveryOutcome::Delivered);
     gw.metrics.delivery("fhir", DeliveryOutcome::Retried);
     gw.metrics

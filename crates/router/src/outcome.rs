@@ -3,7 +3,9 @@
 //! deliveries, then the destinations' dispatchers are woken.
 
 use junction_model::Event;
-use junction_store::{MessageId, NewDelivery, RouteOutcome, Store, StoreError, StoredEvent};
+use junction_store::{
+    MessageId, MessageStatus, NewDelivery, RouteOutcome, Store, StoreError, StoredEvent,
+};
 
 use crate::dispatch::Wakers;
 use crate::route::{Decision, Router, Routing};
@@ -135,15 +137,15 @@ pub fn destinations(outcome: &RouteOutcome) -> Vec<String> {
 }
 
 /// Routes one decoded message and records the outcome in one store transaction, then wakes
-/// the dispatchers of every destination that got a delivery. Returns the routing (for logs
-/// and metrics: route names, filter reasons).
+/// the dispatchers of every destination that got a delivery. Returns the status recorded:
+/// `Failed` when a destination's payload could not be made, though every event decoded.
 pub async fn route_message<S: Store>(
     with: &RouteWith<'_, S>,
     message: MessageId,
     source: &str,
     events: &[Event],
     now: i64,
-) -> Result<Routing, StoreError> {
+) -> Result<MessageStatus, StoreError> {
     let RouteWith {
         store,
         wakers,
@@ -153,9 +155,10 @@ pub async fn route_message<S: Store>(
     let routing = router.route(source, events);
     let outcome = route_outcome(&routing, events, *payloads);
     let woken = destinations(&outcome);
+    let status = outcome.status();
     store.route(message, outcome, now).await?;
     for destination in &woken {
         wakers.wake(destination);
     }
-    Ok(routing)
+    Ok(status)
 }

@@ -117,6 +117,17 @@ pub enum RouteOutcome {
     },
 }
 
+impl RouteOutcome {
+    /// The status the message has once this outcome is recorded.
+    pub fn status(&self) -> MessageStatus {
+        match self {
+            RouteOutcome::Routed { .. } => MessageStatus::Routed,
+            RouteOutcome::Filtered { .. } => MessageStatus::Filtered,
+            RouteOutcome::Failed { .. } => MessageStatus::Failed,
+        }
+    }
+}
+
 /// Where a message is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessageStatus {

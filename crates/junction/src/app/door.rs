@@ -10,11 +10,10 @@ use std::sync::Arc;
 
 use junction_adapters::Adapter;
 use junction_router::{Router, Wakers, destinations, route_outcome};
-use junction_store::{MessageId, NewMessage, RouteOutcome};
+use junction_store::{MessageId, MessageStatus, NewMessage, RouteOutcome};
 
 use crate::app::payloads::DestinationPayloads;
 use crate::app::pipeline::{OnRouted, decode};
-use crate::telemetry::RoutingOutcome;
 
 /// What routing at the door needs: the pipeline's adapters, routes and payload rules.
 pub struct DoorRouting {
@@ -37,8 +36,8 @@ pub struct Planned {
 
 /// What follows a planned routing the store recorded.
 pub struct Recorded {
-    /// For the routing metric.
-    metric: RoutingOutcome,
+    /// The status recorded, for the routing metric.
+    metric: MessageStatus,
     /// Destinations to wake.
     wake: Vec<String>,
 }
@@ -61,7 +60,7 @@ impl DoorRouting {
                 return Some(Planned {
                     outcome: RouteOutcome::Failed { reason },
                     then: Recorded {
-                        metric: RoutingOutcome::Failed,
+                        metric: MessageStatus::Failed,
                         wake: Vec::new(),
                     },
                 });
@@ -75,11 +74,7 @@ impl DoorRouting {
         }
         let routing = self.router.route(&msg.source, &events);
         let outcome = route_outcome(&routing, &events, &self.payloads.for_message(&msg.raw));
-        let metric = match &outcome {
-            RouteOutcome::Routed { .. } => RoutingOutcome::Routed,
-            RouteOutcome::Filtered { .. } => RoutingOutcome::Filtered,
-            RouteOutcome::Failed { .. } => RoutingOutcome::Failed,
-        };
+        let metric = outcome.status();
         let wake = destinations(&outcome);
         Some(Planned {
             outcome,

@@ -29,14 +29,16 @@ use junction_connectors::file::FileSink;
 use junction_connectors::http::HttpSourceConfig;
 use junction_connectors::mllp::{MllpSink, MllpSource};
 use junction_router::{Dispatcher, Router, Wakers};
-use junction_store::{AnyStore, PgOptions, PostgresStore, SqliteStore, StoreOptions};
+use junction_store::{
+    AnyStore, MessageStatus, PgOptions, PostgresStore, SqliteStore, StoreOptions,
+};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::admin::{self, AdminState, AuditLog, Token};
 use crate::config::{Config, DestinationKind, Role as ConfigRole, SourceKind, StoreBackend};
-use crate::telemetry::{self, Metrics, Readiness, RoutingOutcome, TelemetryState};
+use crate::telemetry::{self, Metrics, Readiness, TelemetryState};
 use door::DoorRouting;
 use ingest::StoreIngest;
 use observer::MetricsObserver;
@@ -133,7 +135,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 
     // The routing pipeline: journaled messages → events → deliveries.
     let routed_metrics = metrics.clone();
-    let on_routed: pipeline::OnRouted = Arc::new(move |source: &str, outcome: RoutingOutcome| {
+    let on_routed: pipeline::OnRouted = Arc::new(move |source: &str, outcome: MessageStatus| {
         routed_metrics.routed(source, outcome);
     });
     let router = Arc::new(router);

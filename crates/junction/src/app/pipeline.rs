@@ -9,14 +9,13 @@ use futures_util::future::join_all;
 use junction_adapters::{Adapter, Inbound};
 use junction_model::Event;
 use junction_router::{RouteWith, Router, Wakers, route_message};
-use junction_store::{MessageId, RouteOutcome, Store, StoredMessage};
+use junction_store::{MessageId, MessageStatus, RouteOutcome, Store, StoredMessage};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::clock::now_ms;
 use crate::app::payloads::DestinationPayloads;
 use crate::app::steps::{self, Steps};
-use crate::telemetry::RoutingOutcome;
 
 /// How many journaled messages one pass takes. Every message of a pass is decoded before any is
 /// routed, so this bounds memory: at 256 the 16-connection bench peaked at 67–75 MiB RSS, at 64
@@ -24,7 +23,7 @@ use crate::telemetry::RoutingOutcome;
 const BATCH: usize = 64;
 
 /// Called with (source, outcome) after each message is routed, filtered or failed.
-pub type OnRouted = Arc<dyn Fn(&str, RoutingOutcome) + Send + Sync>;
+pub type OnRouted = Arc<dyn Fn(&str, MessageStatus) + Send + Sync>;
 
 /// Everything the pipeline needs.
 pub struct Pipeline<S> {
@@ -121,14 +120,7 @@ impl<S: Store> Pipeline<S> {
                     payloads: &payloads,
                 };
                 match route_message(&with, id, source, &events, now).await {
-                    Ok(routing) => {
-                        let outcome = if routing.is_filtered() {
-                            RoutingOutcome::Filtered
-                        } else {
-                            RoutingOutcome::Routed
-                        };
-                        (self.on_routed)(source, outcome);
-                    }
+                    Ok(status) => (self.on_routed)(source, status),
                     // Another node of the cluster routed it first (PostgreSQL store).
                     Err(junction_store::StoreError::InvalidState { .. }) => {}
                     Err(e) => {
@@ -149,7 +141,7 @@ impl<S: Store> Pipeline<S> {
             .route(id, RouteOutcome::Failed { reason }, now)
             .await
         {
-            Ok(()) => (self.on_routed)(source, RoutingOutcome::Failed),
+            Ok(()) => (self.on_routed)(source, MessageStatus::Failed),
             Err(junction_store::StoreError::InvalidState { .. }) => {}
             Err(e) => {
                 tracing::error!(message = id.0, error = %e, "recording outcome failed; will retry")

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use junction_store::{QueueDepth, Store, StoreError, StoreObserver};
+use junction_store::{MessageStatus, QueueDepth, Store, StoreError, StoreObserver};
 use prometheus::{
     Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
     IntGaugeVec, Opts, Registry,
@@ -33,6 +33,12 @@ pub const STORE_COMMIT_BATCH_SIZE: &str = "junction_store_commit_batch_size";
 pub const STORE_COMMIT_FAILURES_TOTAL: &str = "junction_store_commit_failures_total";
 /// Messages by routing outcome: `{source, outcome}`.
 pub const MESSAGES_ROUTED_TOTAL: &str = "junction_messages_routed_total";
+/// The statuses routing records: the values of [`MESSAGES_ROUTED_TOTAL`]'s `outcome` label.
+pub const ROUTING_OUTCOMES: [MessageStatus; 3] = [
+    MessageStatus::Routed,
+    MessageStatus::Filtered,
+    MessageStatus::Failed,
+];
 /// Always 1: `{version}`.
 pub const BUILD_INFO: &str = "junction_build_info";
 
@@ -78,28 +84,6 @@ impl DeliveryOutcome {
             DeliveryOutcome::Delivered => "delivered",
             DeliveryOutcome::Retried => "retried",
             DeliveryOutcome::Dead => "dead",
-        }
-    }
-}
-
-/// The router's verdict on a message (the `outcome` label of [`MESSAGES_ROUTED_TOTAL`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RoutingOutcome {
-    /// Deliveries were queued.
-    Routed,
-    /// No route wanted it.
-    Filtered,
-    /// It could not be decoded.
-    Failed,
-}
-
-impl RoutingOutcome {
-    /// The label value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RoutingOutcome::Routed => "routed",
-            RoutingOutcome::Filtered => "filtered",
-            RoutingOutcome::Failed => "failed",
         }
     }
 }
@@ -244,11 +228,7 @@ impl Metrics {
 
     /// Creates the per-source routing series at zero. Call once per configured source.
     pub fn add_source(&self, name: &str) {
-        for outcome in [
-            RoutingOutcome::Routed,
-            RoutingOutcome::Filtered,
-            RoutingOutcome::Failed,
-        ] {
+        for outcome in ROUTING_OUTCOMES {
             self.routed.with_label_values(&[name, outcome.as_str()]);
         }
     }
@@ -274,8 +254,9 @@ impl Metrics {
             .set(i64::from(open));
     }
 
-    /// Counts one message's routing outcome.
-    pub fn routed(&self, source: &str, outcome: RoutingOutcome) {
+    /// Counts one message's routing outcome: the status routing recorded (one of
+    /// [`ROUTING_OUTCOMES`], the `outcome` label of [`MESSAGES_ROUTED_TOTAL`]).
+    pub fn routed(&self, source: &str, outcome: MessageStatus) {
         self.routed
             .with_label_values(&[source, outcome.as_str()])
             .inc();

@@ -23,7 +23,7 @@ use serde_json::json;
 
 pub use logging::{LogFormat, init as init_logging};
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it
-pub use metrics::{DeliveryOutcome, Metrics, RoutingOutcome, StoreMetrics};
+pub use metrics::{DeliveryOutcome, Metrics, StoreMetrics};
 pub use readiness::Readiness;
 
 /// How long `/readyz` and a scrape wait for the store before giving up on it.

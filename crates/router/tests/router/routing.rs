@@ -10,7 +10,7 @@ use junction_router::{
 };
 use junction_store::{DeliveryState, MessageStatus, RouteOutcome, Store};
 
-use crate::support::{Db, T0, event, ingest};
+use crate::support::{Db, T0, event, ingest, ingest_with};
 
 fn spec(name: &str, dests: &[&str]) -> RouteSpec {
     RouteSpec {
@@ -276,6 +276,31 @@ async fn one_call_records_routed_and_filtered_messages() {
     assert!(detail.deliveries.is_empty());
 }
 
+/// The status `route_message` returns (what the routing metric counts) is the one recorded,
+/// `failed` too when every event decoded but a destination's payload could not be made.
+#[tokio::test]
+async fn routing_returns_the_status_it_recorded() {
+    let db = Db::new();
+    let wakers = Wakers::new();
+    let route = |dests: &[&str]| Router::compile(&[spec("a", dests)], &Known::default()).unwrap();
+    let cases = [
+        (route(&["fhir"]), MessageStatus::Routed),
+        (
+            Router::compile(&[], &Known::default()).unwrap(),
+            MessageStatus::Filtered,
+        ),
+        (route(&["fhir", "pas"]), MessageStatus::Failed),
+    ];
+    for (n, (router, expected)) in cases.into_iter().enumerate() {
+        // A control id of its own each (the event id), so none is a door duplicate.
+        let events = [event(&format!("e{n}"), "patient.admitted", Some("nhs:1"))];
+        let (id, status) = ingest_with(&db.store, &wakers, &router, &NoHl7, &events, T0).await;
+        assert_eq!(status, expected);
+        let detail = db.store.get_message(id).await.unwrap().unwrap();
+        assert_eq!(detail.summary.state, expected);
+    }
+}
+
 #[test]
 fn steps_run_for_every_selected_route_whatever_its_when() {
     let router = Router::compile(
@@ -319,23 +344,22 @@ fn steps_run_for_every_selected_route_whatever_its_when() {
     );
 }
 
-#[test]
-fn a_payload_that_cannot_be_made_fails_the_message_naming_the_destination() {
-    struct NoHl7;
-    impl junction_router::Payloads for NoHl7 {
-        fn payload(
-            &self,
-            e: &Event,
-            _: &[Event],
-            d: &str,
-        ) -> Result<junction_router::Payload, String> {
-            match d {
-                "pas" => Err("no HL7 v2 encoder for event kind patient.admitted".into()),
-                "eps" if e.id == "e2" => Ok(junction_router::Payload::Covered),
-                _ => Ok(junction_router::Payload::Text("encoded".into())),
-            }
+/// Payloads that `pas` cannot take (no HL7 v2 encoder), that cover `eps`'s second line and
+/// that are text for every other destination.
+struct NoHl7;
+
+impl junction_router::Payloads for NoHl7 {
+    fn payload(&self, e: &Event, _: &[Event], d: &str) -> Result<junction_router::Payload, String> {
+        match d {
+            "pas" => Err("no HL7 v2 encoder for event kind patient.admitted".into()),
+            "eps" if e.id == "e2" => Ok(junction_router::Payload::Covered),
+            _ => Ok(junction_router::Payload::Text("encoded".into())),
         }
     }
+}
+
+#[test]
+fn a_payload_that_cannot_be_made_fails_the_message_naming_the_destination() {
     let events = [event("e1", "patient.admitted", Some("nhs:1"))];
     let one = Router::compile(&[spec("a", &["fhir"])], &Known::default()).unwrap();
     let RouteOutcome::Routed { deliveries, .. } =

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use junction_model::{Event, EventKind};
 use junction_router::{
-    BreakerState, Clock, DispatchConfig, DispatchObserver, Dispatcher, EventJson, RouteSpec,
-    RouteWith, Router, SendOutcome, Sink, TokioClock, Wakers, route_message,
+    BreakerState, Clock, DispatchConfig, DispatchObserver, Dispatcher, EventJson, Payloads,
+    RouteSpec, RouteWith, Router, SendOutcome, Sink, TokioClock, Wakers, route_message,
 };
 use junction_store::{
-    Delivery, DeliveryDetail, MessageId, MessageState, NewMessage, SqliteStore, Store, StoreOptions,
+    Delivery, DeliveryDetail, MessageId, MessageState, MessageStatus, NewMessage, SqliteStore,
+    Store, StoreOptions,
 };
 use tempfile::TempDir;
 
@@ -104,6 +105,21 @@ pub async fn ingest(
     events: &[Event],
     now: i64,
 ) -> MessageId {
+    ingest_with(store, wakers, router, &EventJson, events, now)
+        .await
+        .0
+}
+
+/// [`ingest`] with each destination's payload made by `payloads`; returns the message's id
+/// and the status its routing recorded.
+pub async fn ingest_with(
+    store: &PausedStore,
+    wakers: &Wakers,
+    router: &Router,
+    payloads: &dyn Payloads,
+    events: &[Event],
+    now: i64,
+) -> (MessageId, MessageStatus) {
     let control_id = events.first().map_or("none".into(), |e| e.id.clone());
     let msg = NewMessage {
         source: "pas".into(),
@@ -121,10 +137,10 @@ pub async fn ingest(
         store,
         wakers,
         router,
-        payloads: &EventJson,
+        payloads,
     };
-    route_message(&with, id, "pas", events, now).await.unwrap();
-    id
+    let status = route_message(&with, id, "pas", events, now).await.unwrap();
+    (id, status)
 }
 
 /// One send the test sink saw.

@@ -207,7 +207,9 @@ impl Store for SqliteStore {
         let worker = worker.to_owned();
         self.inner
             .writer
-            .call_at_commit(move |conn| outbox::lease(conn, &destination, max, now, lease_ms, &worker))
+            .call_at_commit(move |conn| {
+                outbox::lease(conn, &destination, max, now, lease_ms, &worker)
+            })
             .await
     }
 

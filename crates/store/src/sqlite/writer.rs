@@ -138,9 +138,20 @@ struct Committed {
 
 impl Committed {
     /// Records the commit and answers every caller in it; `synced` is how the sync went.
-    fn answer(self, synced: Result<(), StoreError>, counters: &Counters, observer: &dyn StoreObserver) {
+    fn answer(
+        self,
+        synced: Result<(), StoreError>,
+        counters: &Counters,
+        observer: &dyn StoreObserver,
+    ) {
         let res = self.res.and(synced);
-        record(counters, observer, self.tasks.len(), self.started, res.is_ok());
+        record(
+            counters,
+            observer,
+            self.tasks.len(),
+            self.started,
+            res.is_ok(),
+        );
         for task in self.tasks {
             task.finish(res.clone());
         }
@@ -240,7 +251,12 @@ impl Writer {
         self.submit(f, true, true).await
     }
 
-    async fn submit<T, F>(&self, f: F, standalone: bool, waits_for_sync: bool) -> Result<T, StoreError>
+    async fn submit<T, F>(
+        &self,
+        f: F,
+        standalone: bool,
+        waits_for_sync: bool,
+    ) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -584,12 +600,19 @@ mod tests {
     async fn a_call_at_commit_is_answered_before_any_sync_when_nothing_earlier_waits() {
         let w = Gated::start();
         let lease = w.spawn_insert(1, true);
-        assert_eq!(lease.await.unwrap().unwrap(), 1, "answered with the gate shut");
+        assert_eq!(
+            lease.await.unwrap().unwrap(),
+            1,
+            "answered with the gate shut"
+        );
 
         let append = w.spawn_insert(2, false);
         w.sync_started();
         w.committed(2).await;
-        assert!(!append.is_finished(), "a call is answered only after its sync");
+        assert!(
+            !append.is_finished(),
+            "a call is answered only after its sync"
+        );
         w.finish_sync();
         assert_eq!(append.await.unwrap().unwrap(), 2);
     }
@@ -604,7 +627,10 @@ mod tests {
         w.sync_started();
         let lease = w.spawn_insert(2, true);
         w.committed(2).await;
-        assert!(!lease.is_finished(), "answered before the append it follows is durable");
+        assert!(
+            !lease.is_finished(),
+            "answered before the append it follows is durable"
+        );
 
         w.finish_sync();
         assert_eq!(append.await.unwrap().unwrap(), 1);
