@@ -17,6 +17,8 @@
 mod load_cluster;
 #[path = "../load_gateway.rs"]
 mod load_gateway;
+#[path = "../load_machine.rs"]
+mod load_machine;
 #[path = "../load_sink.rs"]
 mod load_sink;
 #[path = "../load_stats.rs"]
@@ -213,6 +215,9 @@ async fn bench(args: &Args) -> Result<serde_json::Value, String> {
         "loadgen: {} (load average {load_before})",
         args.binary.display()
     );
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let machine = load_machine::Machine::measure(scratch.path())?;
+    println!("{}", machine.line());
     let sink = HttpSink::start()
         .await
         .map_err(|e| format!("HTTP sink: {e}"))?;
@@ -381,6 +386,7 @@ async fn bench(args: &Args) -> Result<serde_json::Value, String> {
         "binary": args.binary.display().to_string(),
         "loadavg_before": load_before,
         "loadavg_after": load_after,
+        "machine": machine.json(),
         "patients": PATIENTS,
         "dest_concurrency": args.dest_concurrency,
         "no_delivery": args.no_delivery,
@@ -474,6 +480,11 @@ fn print_table(args: &Args, r: &serde_json::Value, serial: &Phase, conc: &Phase)
     println!(
         "load average after:  {}",
         r["loadavg_after"].as_str().unwrap_or("")
+    );
+    let m = &r["machine"];
+    println!(
+        "machine: fdatasync p50 {} µs, thread wake round trip {} µs, memory load {} ns, CPU loop {} ms",
+        m["sync_p50_us"], m["wake_round_trip_us"], m["memory_load_ns"], m["cpu_reference_ms"]
     );
     println!("| {:<38} | {:>22} | {:<14} |", "measure", "value", "target");
     println!("|{}|{}|{}|", "-".repeat(40), "-".repeat(24), "-".repeat(16));
