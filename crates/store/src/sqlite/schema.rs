@@ -178,10 +178,11 @@ pub(crate) fn open_writer(
     let sync = if synchronous_full { "FULL" } else { "NORMAL" };
     conn.pragma_update(None, "synchronous", sync)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
-    // Each request runs in a savepoint, and SQLite copies every page a savepoint first changes
-    // into a statement journal: in a temp file that was more page writes than the WAL itself
-    // (strace of the 16-connection bench: 6,939 statement-journal pages against 5,094 WAL
-    // frames). In memory it is a memcpy; it only ever holds one open batch's pages.
+    // A batch run again after a failure puts each request in a savepoint (`writer.rs`), and
+    // SQLite copies every page a savepoint first changes into a statement journal: in a temp
+    // file that was more page writes than the WAL itself when every request had one (strace
+    // of the 16-connection bench: 6,939 statement-journal pages against 5,094 WAL frames). In
+    // memory it is a memcpy; it only ever holds one open batch's pages.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // A checkpoint runs inline on the commit that takes the WAL past this many pages, and that
     // commit's callers wait for it. At SQLite's 1,000 (4 MiB) that was one serial message in
