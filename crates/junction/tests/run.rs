@@ -24,7 +24,8 @@ impl Drop for Running {
     }
 }
 
-/// Starts `junction run` in `dir` and returns it with its ready line.
+/// Starts `junction run` in `dir` and returns it with its ready line; its log goes to
+/// `dir/stderr.log`.
 fn start(dir: &Path) -> (Running, serde_json::Value) {
     let config = r#"
 [simulators]
@@ -57,7 +58,7 @@ destinations = ["outbox"]
         .args(["run", "--config", "junction.toml"])
         .current_dir(dir)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -158,6 +159,29 @@ fn sigterm_stops_everything_including_the_simulators() {
         .recv_timeout(std::time::Duration::from_secs(20))
         .expect("junction did not stop within 20 s of SIGTERM");
     assert!(status.unwrap().success());
+}
+
+/// Logs that go to a file or a log collector (stderr not a terminal) carry no colour codes,
+/// and the simulator's line names the address actually bound (the config asks for port 0).
+#[test]
+fn logs_not_on_a_terminal_are_plain_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gw, _ready) = start(dir.path());
+    drop(gw);
+    let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    assert!(
+        !log.contains('\u{1b}'),
+        "ANSI escape codes in the log: {log:?}"
+    );
+    // Logged before the ready line (the MLLP source's own line may come after it).
+    assert!(
+        log.contains("FHIR server simulator at http://127.0.0.1:"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("127.0.0.1:0/fhir"),
+        "the configured port 0 logged: {log}"
+    );
 }
 
 #[test]

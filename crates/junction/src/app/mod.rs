@@ -67,6 +67,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("simulators.fhir: binding {addr}"))?;
+        // The bound address: with port 0 in config, the one the OS chose.
+        let addr = listener.local_addr().unwrap_or(addr);
         tracing::info!(%addr, "FHIR server simulator at http://{addr}/fhir");
         let stop = shutdown.child_token();
         let sim = junction_sim::fhir::FhirServer::new();

@@ -8,6 +8,7 @@
 //! log raw bytes, segments, field values, FHIR resources, payloads, NHS numbers, patient keys,
 //! ordering keys or names. Errors that may quote input are logged by kind, not by text.
 
+use std::io::IsTerminal;
 use std::str::FromStr;
 
 use tracing_subscriber::EnvFilter;
@@ -53,8 +54,10 @@ pub fn filter(level: &str) -> Result<EnvFilter, String> {
 /// Installs the global subscriber. Fails on a bad filter or when one is already installed.
 pub fn init(format: LogFormat, level: &str) -> Result<(), String> {
     let filter = filter(level)?;
+    // Colour only on a terminal: a log file or collector would get the escape codes as text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let res = match format {
         LogFormat::Text => builder.try_init(),
