@@ -105,15 +105,6 @@ pub struct Routing {
     pub decisions: Vec<Decision>,
 }
 
-impl Routing {
-    /// Whether no event goes anywhere (including when there were no events).
-    pub fn is_filtered(&self) -> bool {
-        self.decisions
-            .iter()
-            .all(|d| matches!(d, Decision::Filtered { .. }))
-    }
-}
-
 impl Router {
     /// Compiles routes, checking every route and reporting every problem at once.
     pub fn compile(specs: &[RouteSpec], known: &Known) -> Result<Router, Vec<RouteError>> {

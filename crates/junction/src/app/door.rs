@@ -37,9 +37,20 @@ pub struct Planned {
 /// What follows a planned routing the store recorded.
 pub struct Recorded {
     /// The status recorded, for the routing metric.
-    metric: MessageStatus,
+    status: MessageStatus,
     /// Destinations to wake.
     wake: Vec<String>,
+}
+
+impl Planned {
+    /// `outcome`, with what follows it read off before it moves into the store.
+    fn of(outcome: RouteOutcome) -> Planned {
+        let then = Recorded {
+            status: outcome.status(),
+            wake: destinations(&outcome),
+        };
+        Planned { outcome, then }
+    }
 }
 
 impl DoorRouting {
@@ -56,15 +67,7 @@ impl DoorRouting {
         );
         let events = match decoded {
             Ok(events) => events,
-            Err(reason) => {
-                return Some(Planned {
-                    outcome: RouteOutcome::Failed { reason },
-                    then: Recorded {
-                        metric: MessageStatus::Failed,
-                        wake: Vec::new(),
-                    },
-                });
-            }
+            Err(reason) => return Some(Planned::of(RouteOutcome::Failed { reason })),
         };
         if events
             .iter()
@@ -73,13 +76,8 @@ impl DoorRouting {
             return None;
         }
         let routing = self.router.route(&msg.source, &events);
-        let outcome = route_outcome(&routing, &events, &self.payloads.for_message(&msg.raw));
-        let metric = outcome.status();
-        let wake = destinations(&outcome);
-        Some(Planned {
-            outcome,
-            then: Recorded { metric, wake },
-        })
+        let payloads = self.payloads.for_message(&msg.raw);
+        Some(Planned::of(route_outcome(&routing, &events, &payloads)))
     }
 
     /// After the store recorded a planned routing: wakes its destinations, counts it.
@@ -87,6 +85,6 @@ impl DoorRouting {
         for destination in &then.wake {
             self.wakers.wake(destination);
         }
-        (self.on_routed)(source, then.metric);
+        (self.on_routed)(source, then.status);
     }
 }

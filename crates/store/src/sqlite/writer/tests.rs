@@ -46,20 +46,28 @@ impl Gated {
         }
     }
 
+    /// Runs `f` on the writer as a task: `at_commit` picks `call_at_commit`.
+    fn spawn<F>(&self, at_commit: bool, f: F) -> tokio::task::JoinHandle<Result<i64, StoreError>>
+    where
+        F: FnMut(&Connection) -> Result<i64, StoreError> + Send + 'static,
+    {
+        let writer = Arc::clone(&self.writer);
+        tokio::spawn(async move {
+            if at_commit {
+                writer.call_at_commit(f).await
+            } else {
+                writer.call(f).await
+            }
+        })
+    }
+
     /// Runs `insert(n)` on the writer as a task: `at_commit` picks `call_at_commit`.
     fn spawn_insert(
         &self,
         n: i64,
         at_commit: bool,
     ) -> tokio::task::JoinHandle<Result<i64, StoreError>> {
-        let writer = Arc::clone(&self.writer);
-        tokio::spawn(async move {
-            if at_commit {
-                writer.call_at_commit(insert(n)).await
-            } else {
-                writer.call(insert(n)).await
-            }
-        })
+        self.spawn(at_commit, insert(n))
     }
 
     /// Waits until the syncer has started a sync (it then waits at the gate).
@@ -161,30 +169,16 @@ async fn a_failing_request_rolls_back_alone_and_its_batch_commits_once() {
     let (inside_tx, inside) = std_mpsc::channel::<()>();
     let (release, held) = std_mpsc::channel::<()>();
     let held = std::sync::Mutex::new(held);
-    let first = tokio::spawn({
-        let writer = Arc::clone(&w.writer);
-        async move {
-            writer
-                .call(move |conn| {
-                    let _ = inside_tx.send(());
-                    let _ = held.lock().map(|rx| rx.recv());
-                    insert(0)(conn)
-                })
-                .await
-        }
+    let first = w.spawn(false, move |conn| {
+        let _ = inside_tx.send(());
+        let _ = held.lock().map(|rx| rx.recv());
+        insert(0)(conn)
     });
     inside.recv().unwrap();
     let ok_one = w.spawn_insert(1, false);
-    let failing = tokio::spawn({
-        let writer = Arc::clone(&w.writer);
-        async move {
-            writer
-                .call(|conn| {
-                    insert(2)(conn)?;
-                    Err::<i64, _>(StoreError::LeaseLost(2))
-                })
-                .await
-        }
+    let failing = w.spawn(false, |conn| {
+        insert(2)(conn)?;
+        Err(StoreError::LeaseLost(2))
     });
     let ok_three = w.spawn_insert(3, false);
     while w
