@@ -3,8 +3,6 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::writer::exec;
-
 use crate::{
     Appended, MessageId, MessageState, NewMessage, Replayed, RouteOutcome, StoreError, StoredEvent,
 };
@@ -35,38 +33,61 @@ pub(crate) fn append(
     window_ms: i64,
     new_id: impl FnOnce() -> i64,
 ) -> Result<Appended, StoreError> {
-    if let (MessageState::Received, Some(sender), Some(control_id)) =
-        (&msg.state, &msg.sender, &msg.control_id)
-    {
-        // Rejected messages are never originals: their sender was NAKed and may resend.
-        // The newest is picked here rather than by `ORDER BY id DESC LIMIT 1`: with that, SQLite
-        // re-prepared the statement on nearly every append (with the lease's, a tenth of the
-        // gateway's CPU; see docs/benchmarks.md and `hot_statements_are_prepared_once`).
-        let mut originals = conn.prepare_cached(FIND_ORIGINALS)?;
-        let window_start = msg.received_at.saturating_sub(window_ms);
-        let mut original: Option<i64> = None;
-        let ids = originals
-            .query_map(params![msg.source, sender, control_id, window_start], |r| {
-                r.get::<_, i64>(0)
-            })?;
-        for id in ids {
-            original = original.max(Some(id?));
-        }
-        if let Some(id) = original {
-            conn.prepare_cached(
-                "INSERT INTO duplicates (message_id, at, peer) VALUES (?1, ?2, ?3)",
-            )?
-            .execute(params![id, msg.received_at, msg.peer])?;
-            return Ok(Appended::Duplicate {
-                original: MessageId(id),
-            });
-        }
+    if let Some(original) = record_if_duplicate(conn, msg, window_ms)? {
+        return Ok(Appended::Duplicate { original });
     }
-    let (state, reason) = match &msg.state {
+    let id = MessageId(new_id());
+    insert_message(conn, id, msg, journal_state(msg))?;
+    Ok(Appended::New(id))
+}
+
+/// The original a door duplicate repeats, its attempt recorded against it; `None` when `msg`
+/// is new. Only a `received` message with a sender and control id can be a duplicate.
+fn record_if_duplicate(
+    conn: &Connection,
+    msg: &NewMessage,
+    window_ms: i64,
+) -> Result<Option<MessageId>, StoreError> {
+    let (MessageState::Received, Some(sender), Some(control_id)) =
+        (&msg.state, &msg.sender, &msg.control_id)
+    else {
+        return Ok(None);
+    };
+    // Rejected messages are never originals: their sender was NAKed and may resend.
+    // The newest is picked here rather than by `ORDER BY id DESC LIMIT 1`: with that, SQLite
+    // re-prepared the statement on nearly every append (with the lease's, a tenth of the
+    // gateway's CPU; see docs/benchmarks.md and `hot_statements_are_prepared_once`).
+    let mut originals = conn.prepare_cached(FIND_ORIGINALS)?;
+    let window_start = msg.received_at.saturating_sub(window_ms);
+    let mut original: Option<i64> = None;
+    let ids = originals.query_map(params![msg.source, sender, control_id, window_start], |r| {
+        r.get::<_, i64>(0)
+    })?;
+    for id in ids {
+        original = original.max(Some(id?));
+    }
+    let Some(id) = original else {
+        return Ok(None);
+    };
+    conn.prepare_cached("INSERT INTO duplicates (message_id, at, peer) VALUES (?1, ?2, ?3)")?
+        .execute(params![id, msg.received_at, msg.peer])?;
+    Ok(Some(MessageId(id)))
+}
+
+/// The state and reason `msg` is journaled with when nothing routes it yet.
+fn journal_state(msg: &NewMessage) -> (&'static str, Option<&str>) {
+    match &msg.state {
         MessageState::Received => ("received", None),
         MessageState::Rejected { reason } => ("rejected", Some(reason.as_str())),
-    };
-    let id = new_id();
+    }
+}
+
+fn insert_message(
+    conn: &Connection,
+    id: MessageId,
+    msg: &NewMessage,
+    (state, reason): (&str, Option<&str>),
+) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO messages (id, source, received_at, peer, content_type, raw, message_type,
                                control_id, sender, state, reason)
@@ -83,13 +104,20 @@ pub(crate) fn append(
         msg.sender,
         state,
         reason,
-        id
+        id.0
     ])?;
-    Ok(Appended::New(MessageId(id)))
+    Ok(())
 }
 
 /// Journals `msg` as `id` and records `outcome` (if any) for it in the same transaction when
 /// no other message is waiting to be routed (see `Store::append_routed`); true when it did.
+/// An outcome the rules refuse leaves the message journaled `received`, for the router.
+///
+/// The message row is written once, in its final state, with its events and deliveries:
+/// journaling it `received` and routing it in a savepoint (as before) rewrote the row and
+/// moved its `messages_state` entry, and the savepoint copied every page it first touched.
+/// The outcome is checked before anything is written, so only a failing statement (the disk)
+/// can stop it half way, and that fails the whole request, which the writer rolls back alone.
 pub(crate) fn append_routed(
     conn: &Connection,
     id: MessageId,
@@ -98,26 +126,32 @@ pub(crate) fn append_routed(
     window_ms: i64,
     now: i64,
 ) -> Result<(Appended, bool), StoreError> {
-    let appended = append(conn, msg, window_ms, || id.0)?;
-    let Some(outcome) = outcome.filter(|_| appended == Appended::New(id)) else {
-        return Ok((appended, false));
+    if let Some(original) = record_if_duplicate(conn, msg, window_ms)? {
+        return Ok((Appended::Duplicate { original }, false));
+    }
+    let at_the_door = outcome.filter(|o| {
+        matches!(msg.state, MessageState::Received) && crate::rules::check_outcome(o).is_ok()
+    });
+    let outcome = match at_the_door {
+        Some(outcome) if !others_waiting(conn, id)? => outcome,
+        _ => {
+            insert_message(conn, id, msg, journal_state(msg))?;
+            return Ok((Appended::New(id), false));
+        }
     };
-    let waiting: bool = conn
+    insert_message(conn, id, msg, crate::rules::new_state(outcome))?;
+    insert_outcome(conn, id, outcome, now)?;
+    Ok((Appended::New(id), true))
+}
+
+/// Whether a message other than `id` is still `received`: routing at the door would then
+/// overtake it.
+fn others_waiting(conn: &Connection, id: MessageId) -> Result<bool, StoreError> {
+    Ok(conn
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM messages WHERE state = 'received' AND id <> ?1)",
         )?
-        .query_row([id.0], |r| r.get(0))?;
-    if waiting {
-        return Ok((appended, false));
-    }
-    // A refused outcome leaves the message journaled `received`, for the router.
-    exec(conn, "SAVEPOINT door_route")?;
-    let routed = route(conn, id, outcome, now).is_ok();
-    if !routed {
-        exec(conn, "ROLLBACK TO door_route")?;
-    }
-    exec(conn, "RELEASE door_route")?;
-    Ok((appended, routed))
+        .query_row([id.0], |r| r.get(0))?)
 }
 
 fn message_state(conn: &Connection, id: MessageId) -> Result<String, StoreError> {
@@ -139,6 +173,20 @@ pub(crate) fn route(
 ) -> Result<(), StoreError> {
     crate::rules::expect_received(id, message_state(conn, id)?)?;
     crate::rules::check_outcome(outcome)?;
+    insert_outcome(conn, id, outcome, now)?;
+    let (new_state, reason) = crate::rules::new_state(outcome);
+    conn.prepare_cached("UPDATE messages SET state = ?2, reason = ?3 WHERE id = ?1")?
+        .execute(params![id.0, new_state, reason])?;
+    Ok(())
+}
+
+/// Writes what `outcome` holds for message `id`: its events and, when routed, its deliveries.
+fn insert_outcome(
+    conn: &Connection,
+    id: MessageId,
+    outcome: &RouteOutcome,
+    now: i64,
+) -> Result<(), StoreError> {
     match outcome {
         RouteOutcome::Routed { events, deliveries } => {
             insert_events(conn, id, events)?;
@@ -161,14 +209,11 @@ pub(crate) fn route(
                     now
                 ])?;
             }
+            Ok(())
         }
-        RouteOutcome::Filtered { events, .. } => insert_events(conn, id, events)?,
-        RouteOutcome::Failed { .. } => {}
+        RouteOutcome::Filtered { events, .. } => insert_events(conn, id, events),
+        RouteOutcome::Failed { .. } => Ok(()),
     }
-    let (new_state, reason) = crate::rules::new_state(outcome);
-    conn.prepare_cached("UPDATE messages SET state = ?2, reason = ?3 WHERE id = ?1")?
-        .execute(params![id.0, new_state, reason])?;
-    Ok(())
 }
 
 fn insert_events(

@@ -553,6 +553,54 @@ pub async fn append_routed<H: Harness>(h: H) {
         .unwrap();
     assert_eq!(res, (Appended::New(for_router), false));
     assert_eq!(state(for_router).await, MessageStatus::Received);
+    for id in [refused, for_router] {
+        store
+            .route(id, RouteOutcome::Failed { reason: "x".into() }, T0)
+            .await
+            .unwrap();
+    }
+
+    // Filtered at the door: journaled `filtered` with its reason and events, nothing to lease.
+    let filtered = store.reserve_message_id().unwrap();
+    let RouteOutcome::Routed { events, .. } = routed(&[("fhir", Some("nhs:2"))]) else {
+        unreachable!()
+    };
+    let outcome = RouteOutcome::Filtered {
+        reason: "no route matched".into(),
+        events: events.clone(),
+    };
+    let res = store
+        .append_routed(filtered, msg("pas", Some("D6"), T0), Some(outcome), T0)
+        .await
+        .unwrap();
+    assert_eq!(res, (Appended::New(filtered), true));
+    let detail = store.get_message(filtered).await.unwrap().unwrap();
+    assert_eq!(detail.summary.state, MessageStatus::Filtered);
+    assert_eq!(detail.summary.reason.as_deref(), Some("no route matched"));
+    assert_eq!(detail.events, events);
+    assert!(detail.deliveries.is_empty());
+
+    // A message rejected at the door is journaled `rejected` whatever outcome comes with it.
+    let rejected = store.reserve_message_id().unwrap();
+    let mut bad = msg("pas", Some("D7"), T0);
+    bad.state = MessageState::Rejected {
+        reason: "MSH-9 missing".into(),
+    };
+    let res = store
+        .append_routed(rejected, bad, Some(routed(&[("fhir", None)])), T0)
+        .await
+        .unwrap();
+    assert_eq!(res, (Appended::New(rejected), false));
+    let detail = store.get_message(rejected).await.unwrap().unwrap();
+    assert_eq!(detail.summary.state, MessageStatus::Rejected);
+    assert!(detail.events.is_empty() && detail.deliveries.is_empty());
+    assert!(
+        store
+            .lease("fhir", 10, T0, 60_000, "w")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Ids keep growing across a reopen.
     drop(store);
