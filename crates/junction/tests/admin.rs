@@ -112,6 +112,8 @@ impl Gateway {
             replay_hook: Arc::new(move || {
                 hook.fetch_add(1, Ordering::SeqCst);
             }),
+            // `ris` is left out: listed only while the outbox holds deliveries for it.
+            destinations: vec!["fhir".into(), "quiet".into()],
         });
         let ops = telemetry::router(TelemetryState {
             registry,
@@ -379,7 +381,10 @@ async fn admin_purges_and_operator_replays_dead_deliveries() {
     assert_eq!((res.status, res.json()["purged"].clone()), (200, json!(3)));
 
     let v = gw.admin("GET /api/queues").await.json();
-    let expected = json!([{"destination": "fhir", "pending": 3, "dead": 0}]);
+    let expected = json!([
+        {"destination": "fhir", "pending": 3, "dead": 0},
+        {"destination": "quiet", "pending": 0, "dead": 0},
+    ]);
     let queues = v["queues"].as_array().unwrap().iter();
     let queues = queues.map(|q| pick(q, &["destination", "pending", "dead"]));
     assert_eq!(Value::from_iter(queues), expected, "ris has nothing left");
@@ -590,11 +595,16 @@ async fn queue_depths_after_routing() {
     let got: Vec<Value> = q.iter().map(|q| pick(q, &keys)).collect();
     let want = json!([
         {"destination": "fhir", "pending": 3, "leased": 1, "dead": 0},
+        {"destination": "quiet", "pending": 0, "leased": 0, "dead": 0},
         {"destination": "ris", "pending": 0, "leased": 0, "dead": 4},
     ]);
-    assert_eq!(Value::from(got), want);
+    assert_eq!(
+        Value::from(got),
+        want,
+        "every configured destination (idle ones too) and any other the outbox holds"
+    );
     assert!(q[0]["oldest_pending_age_ms"].as_i64().unwrap() >= 5_000);
-    assert_eq!(q[1]["oldest_pending_age_ms"], 0);
+    assert_eq!(q[2]["oldest_pending_age_ms"], 0);
 }
 
 #[tokio::test]

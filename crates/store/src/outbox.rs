@@ -177,6 +177,19 @@ pub struct QueueDepth {
     pub oldest_pending_age_ms: i64,
 }
 
+impl QueueDepth {
+    /// A destination with nothing waiting.
+    pub fn empty(destination: impl Into<String>) -> Self {
+        Self {
+            destination: destination.into(),
+            pending: 0,
+            leased: 0,
+            dead: 0,
+            oldest_pending_age_ms: 0,
+        }
+    }
+}
+
 /// What [`crate::Store::replay_message`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Replayed {

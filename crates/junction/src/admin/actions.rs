@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::extract::{Path, State};
-use junction_store::Store;
+use junction_store::{QueueDepth, Store};
 use serde_json::{Value, json};
 
 use super::AdminState;
@@ -98,13 +98,20 @@ pub async fn purge_dead<S: Store>(
     Ok(Json(json!({ "destination": name, "purged": n })))
 }
 
-/// `GET /api/queues`: outbox depth of every destination with undelivered deliveries.
+/// `GET /api/queues`: outbox depth of every configured destination (zeros when it has nothing
+/// waiting) and of any other destination the outbox still holds deliveries for, by name.
 pub async fn queues<S: Store>(
     State(state): State<Arc<AdminState<S>>>,
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Viewer)?;
-    let depths = state.store.queue_depths(now_ms()).await?;
+    let mut depths = state.store.queue_depths(now_ms()).await?;
+    for name in &state.destinations {
+        if !depths.iter().any(|d| &d.destination == name) {
+            depths.push(QueueDepth::empty(name));
+        }
+    }
+    depths.sort_by(|a, b| a.destination.cmp(&b.destination));
     let queues: Vec<Value> = depths.iter().map(views::queue).collect();
     Ok(Json(json!({ "queues": queues })))
 }

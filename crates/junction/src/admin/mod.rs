@@ -53,6 +53,9 @@ pub struct AdminState<S> {
     pub audit: AuditLog,
     /// Wakes the dispatchers after a replay.
     pub replay_hook: ReplayHook,
+    /// The configured destinations: `GET /api/queues` lists each, with zeros when it has
+    /// nothing waiting, as `/metrics` does.
+    pub destinations: Vec<String>,
 }
 
 impl<S> fmt::Debug for AdminState<S> {

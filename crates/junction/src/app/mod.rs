@@ -257,6 +257,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             tokens,
             audit,
             replay_hook: Arc::new(move || replay_wakers.wake_all()),
+            destinations: cfg.destinations.iter().map(|d| d.name.clone()).collect(),
         }))
         .merge(telemetry::router(TelemetryState {
             registry,

@@ -264,13 +264,7 @@ pub(crate) fn queue_depths(conn: &Connection, now: i64) -> Result<Vec<QueueDepth
 fn entry(depths: &mut BTreeMap<String, QueueDepth>, destination: String) -> &mut QueueDepth {
     depths
         .entry(destination.clone())
-        .or_insert_with(|| QueueDepth {
-            destination,
-            pending: 0,
-            leased: 0,
-            dead: 0,
-            oldest_pending_age_ms: 0,
-        })
+        .or_insert_with(|| QueueDepth::empty(destination))
 }
 
 /// One state value.
