@@ -43,6 +43,12 @@ async fn sandbox() -> MeshSandbox {
         .unwrap_or_else(|e| panic!("the MESH tests need mesh-sandbox, which is unavailable: {e}"))
 }
 
+/// The common head, logging at `warn`: a MESH request that fails or times out is logged by the
+/// gateway (to this test's stderr), so a run that misses a deadline says why.
+fn mesh_head(dir: &Path) -> String {
+    config::head(dir).replace("level = \"error\"", "level = \"warn\"")
+}
+
 /// `[national.mesh]` for the gateway's mailbox, the password and shared key in files in `dir`.
 fn national_mesh(dir: &Path, url: &str) -> String {
     let password = dir.join("mesh.password");
@@ -62,7 +68,7 @@ fn national_mesh(dir: &Path, url: &str) -> String {
 /// lines.
 fn pas_to_mesh(dir: &Path, url: &str, extra: &str) -> Gateway {
     let cfg = [
-        config::head(dir),
+        mesh_head(dir),
         national_mesh(dir, url),
         config::mllp_source("pas", ""),
         format!(
@@ -180,7 +186,7 @@ async fn mesh_inbox_journals_routes_and_acknowledges() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let out = tmp.path().join("out");
     let cfg = [
-        config::head(tmp.path()),
+        mesh_head(tmp.path()),
         national_mesh(tmp.path(), sb.url()),
         "\n[[sources]]\nname = \"mesh-in\"\ntype = \"mesh_inbox\"\nadapter = \"fhir\"\n\
          interval = \"200ms\"\n"

@@ -161,12 +161,13 @@ fn sigterm_stops_everything_including_the_simulators() {
     assert!(status.unwrap().success());
 }
 
-/// Logs that go to a file or a log collector (stderr not a terminal) carry no colour codes,
-/// and the simulator's line names the address actually bound (the config asks for port 0).
+/// Logs that go to a file or a log collector (stderr not a terminal) carry no colour codes;
+/// the simulator's line and the warning that the admin API (no tokens configured) is served
+/// to loopback only name the addresses actually bound (the config asks for port 0).
 #[test]
 fn logs_not_on_a_terminal_are_plain_text() {
     let dir = tempfile::tempdir().unwrap();
-    let (gw, _ready) = start(dir.path());
+    let (gw, ready) = start(dir.path());
     drop(gw);
     let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
     assert!(
@@ -181,6 +182,15 @@ fn logs_not_on_a_terminal_are_plain_text() {
     assert!(
         !log.contains("127.0.0.1:0/fhir"),
         "the configured port 0 logged: {log}"
+    );
+    let http = ready["http"].as_str().unwrap();
+    let warning = log
+        .lines()
+        .find(|l| l.contains("admin API has no tokens: bound to loopback only"))
+        .unwrap_or_else(|| panic!("no start-up warning about the open admin API: {log}"));
+    assert!(
+        warning.contains("WARN") && warning.contains(&format!("listen={http}")),
+        "{warning}"
     );
 }
 

@@ -130,7 +130,8 @@ pub fn validate_tokens(tokens: &[Token]) -> Vec<String> {
 }
 
 /// Decides at start-up whether the admin API may be served on `listen`: with tokens, if they
-/// are valid; without, only on a loopback address (logging a warning). Call it before binding.
+/// are valid; without, only on a loopback address (the caller warns, naming the bound address).
+/// Call it before binding.
 pub fn check_exposure(listen: SocketAddr, tokens: &[Token]) -> Result<Exposure, String> {
     if !tokens.is_empty() {
         let errors = validate_tokens(tokens);
@@ -141,7 +142,6 @@ pub fn check_exposure(listen: SocketAddr, tokens: &[Token]) -> Result<Exposure, 
         };
     }
     if is_loopback(listen.ip()) {
-        tracing::warn!(%listen, "admin API has no tokens: bound to loopback only");
         Ok(Exposure::LoopbackOnly)
     } else {
         Err(format!(

@@ -59,8 +59,8 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 
     let store = Arc::new(open_store(&cfg, &metrics).await?);
     let tokens = tokens(&cfg)?;
-    // Refuses to start with an admin API open beyond loopback; warns when it is loopback-only.
-    admin::check_exposure(cfg.http.listen, &tokens).map_err(anyhow::Error::msg)?;
+    // Refuses to start with an admin API open beyond loopback (warned about once bound).
+    let exposure = admin::check_exposure(cfg.http.listen, &tokens).map_err(anyhow::Error::msg)?;
 
     // In-process simulators of outside services, before anything may deliver to them.
     if let Some(addr) = cfg.simulators.fhir {
@@ -269,6 +269,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("http: binding {}", cfg.http.listen))?;
     let http_addr: SocketAddr = listener.local_addr()?;
+    if exposure == admin::Exposure::LoopbackOnly {
+        tracing::warn!(listen = %http_addr, "admin API has no tokens: bound to loopback only");
+    }
     readiness.set_listener_bound("http");
     let http_shutdown = shutdown.clone();
     tasks.spawn(async move {
