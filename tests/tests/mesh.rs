@@ -153,7 +153,7 @@ async fn adt_goes_to_mesh_as_gzipped_chunked_event_json() {
     let nhs = &nhs_numbers(1)[0];
     send_adt(&gw, nhs).await;
 
-    let (_, delivery) = delivered(gw.http, "pas").await;
+    let (message_id, delivery) = delivered(gw.http, "pas").await;
     assert_eq!(delivery["destination"], "spine");
     let delivery_id = delivery["id"].as_i64().expect("delivery id");
 
@@ -174,6 +174,16 @@ async fn adt_goes_to_mesh_as_gzipped_chunked_event_json() {
     let event: Value = serde_json::from_slice(&got.body).expect("the event is JSON");
     assert_eq!(event["kind"], "patient.admitted");
     assert_eq!(patient_nhs_number(&event), Some(nhs.as_str()));
+    // The admin API names the MESH message the delivery went as (recorded just after the send).
+    let detail = format!("/api/messages/{message_id}");
+    let shown = eventually(DEADLINE, "the MESH message id in the admin API", || async {
+        let v = http::get_json(gw.http, &detail).await;
+        v["deliveries"][0]["mesh_message_id"]
+            .as_str()
+            .map(str::to_owned)
+    })
+    .await;
+    assert_eq!(shown, got.message_id);
     peer.acknowledge(&got.message_id)
         .await
         .expect("acknowledge");

@@ -161,7 +161,9 @@ pub async fn detail<S: Store>(
     if with_body {
         audit_view(&state, &caller, AuditAction::ViewMessage, id).await?;
     }
-    let body = Json(views::detail(&msg, with_body));
+    let mut view = views::detail(&msg, with_body);
+    add_mesh_message_ids(&state.store, &mut view).await?;
+    let body = Json(view);
     Ok(if with_body {
         private(body.into_response())
     } else {
@@ -204,6 +206,24 @@ pub fn parse_id(s: &str) -> Result<MessageId, ApiError> {
     s.parse()
         .map(MessageId)
         .map_err(|_| bad("message id must be an integer".into()))
+}
+
+/// Adds `mesh_message_id` to each delivery sent over MESH: the id to trace it by on MESH
+/// (an opaque id, not patient data).
+async fn add_mesh_message_ids<S: Store>(store: &S, view: &mut Value) -> Result<(), ApiError> {
+    let Some(deliveries) = view["deliveries"].as_array_mut() else {
+        return Ok(());
+    };
+    for delivery in deliveries {
+        let Some(id) = delivery["id"].as_i64() else {
+            continue;
+        };
+        let key = junction_national::mesh::message_id_state_key(id);
+        if let Some(mesh_id) = store.get_state(&key).await? {
+            delivery["mesh_message_id"] = Value::String(mesh_id);
+        }
+    }
+    Ok(())
 }
 
 async fn fetch<S: Store>(store: &S, id: MessageId) -> Result<MessageDetail, ApiError> {

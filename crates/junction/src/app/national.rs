@@ -378,7 +378,7 @@ pub fn mesh_sink<S: Store>(
     MeshSink::new(client, config).with_observer(Arc::new(move |delivery: i64, mesh_id: &str| {
         let (store, mesh_id) = (store.clone(), mesh_id.to_owned());
         tokio::spawn(async move {
-            let key = format!("mesh:delivery:{delivery}");
+            let key = junction_national::mesh::message_id_state_key(delivery);
             if let Err(e) = store.put_state(&key, Some(&mesh_id), now_ms()).await {
                 tracing::warn!(delivery, error = %e, "recording the MESH message id failed");
             }

@@ -28,7 +28,7 @@ pub use client::MeshClient;
 pub use error::MeshError;
 pub use message::{InboxMessage, OutgoingMessage, Tracked};
 pub use poller::{InboxPoller, PollReport, PollerConfig};
-pub use sink::{MeshSink, MeshSinkConfig, SendMode};
+pub use sink::{MeshSink, MeshSinkConfig, SendMode, message_id_state_key};
 
 /// How to reach one MESH mailbox.
 #[derive(Debug, Clone)]

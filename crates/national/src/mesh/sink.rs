@@ -70,6 +70,12 @@ impl MeshSinkConfig {
 /// Told `(delivery id, MESH message id)` after each delivered send.
 pub type SentObserver = Arc<dyn Fn(i64, &str) + Send + Sync>;
 
+/// The key under which a gateway keeps the MESH message id a delivery was sent as (its
+/// observer records it; the admin API shows it, for tracing the message on MESH).
+pub fn message_id_state_key(delivery_id: i64) -> String {
+    format!("mesh:delivery:{delivery_id}")
+}
+
 /// The MESH sink.
 pub struct MeshSink {
     client: Arc<MeshClient>,
