@@ -1,10 +1,13 @@
-//! What both backends check and decide the same way when a message is routed: it must still be
-//! `received`, its outcome must name each event once and deliver only events it holds, and the
-//! outcome gives the message's new state and reason.
+//! What both backends check and decide the same way when a message is journaled and routed:
+//! the state it is journaled with; to be routed it must still be `received`, its outcome must
+//! name each event once and deliver only events it holds, and the outcome gives the message's
+//! new state and reason.
 
 use std::collections::HashSet;
 
-use crate::{MessageId, RouteOutcome, StoreError, StoredEvent};
+use crate::{
+    MessageId, MessageState, MessageStatus, NewMessage, RouteOutcome, StoreError, StoredEvent,
+};
 
 /// Refuses to route a message that is no longer `received` (routed elsewhere, replayed, …).
 pub(crate) fn expect_received(id: MessageId, state: String) -> Result<(), StoreError> {
@@ -41,10 +44,22 @@ pub(crate) fn check_outcome(outcome: &RouteOutcome) -> Result<(), StoreError> {
 
 /// The message's state and reason after `outcome`.
 pub(crate) fn new_state(outcome: &RouteOutcome) -> (&'static str, Option<&str>) {
-    match outcome {
-        RouteOutcome::Routed { .. } => ("routed", None),
-        RouteOutcome::Filtered { reason, .. } => ("filtered", Some(reason.as_str())),
-        RouteOutcome::Failed { reason } => ("failed", Some(reason.as_str())),
+    let reason = match outcome {
+        RouteOutcome::Routed { .. } => None,
+        RouteOutcome::Filtered { reason, .. } | RouteOutcome::Failed { reason } => {
+            Some(reason.as_str())
+        }
+    };
+    (outcome.status().as_str(), reason)
+}
+
+/// The state and reason a message is journaled with before anything routes it.
+pub(crate) fn journal_state(msg: &NewMessage) -> (&'static str, Option<&str>) {
+    match &msg.state {
+        MessageState::Received => (MessageStatus::Received.as_str(), None),
+        MessageState::Rejected { reason } => {
+            (MessageStatus::Rejected.as_str(), Some(reason.as_str()))
+        }
     }
 }
 

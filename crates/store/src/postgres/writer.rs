@@ -218,10 +218,7 @@ async fn append_all(
                 continue;
             }
         }
-        let (state, reason) = match &msg.state {
-            MessageState::Received => ("received", None),
-            MessageState::Rejected { reason } => ("rejected", Some(reason.as_str())),
-        };
+        let (state, reason) = crate::rules::journal_state(msg);
         let row = txn
             .query_one(
                 &insert,

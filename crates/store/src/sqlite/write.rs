@@ -37,7 +37,7 @@ pub(crate) fn append(
         return Ok(Appended::Duplicate { original });
     }
     let id = MessageId(new_id());
-    insert_message(conn, id, msg, journal_state(msg))?;
+    insert_message(conn, id, msg, crate::rules::journal_state(msg))?;
     Ok(Appended::New(id))
 }
 
@@ -72,14 +72,6 @@ fn record_if_duplicate(
     conn.prepare_cached("INSERT INTO duplicates (message_id, at, peer) VALUES (?1, ?2, ?3)")?
         .execute(params![id, msg.received_at, msg.peer])?;
     Ok(Some(MessageId(id)))
-}
-
-/// The state and reason `msg` is journaled with when nothing routes it yet.
-fn journal_state(msg: &NewMessage) -> (&'static str, Option<&str>) {
-    match &msg.state {
-        MessageState::Received => ("received", None),
-        MessageState::Rejected { reason } => ("rejected", Some(reason.as_str())),
-    }
 }
 
 fn insert_message(
@@ -135,7 +127,7 @@ pub(crate) fn append_routed(
     let outcome = match at_the_door {
         Some(outcome) if !others_waiting(conn, id)? => outcome,
         _ => {
-            insert_message(conn, id, msg, journal_state(msg))?;
+            insert_message(conn, id, msg, crate::rules::journal_state(msg))?;
             return Ok((Appended::New(id), false));
         }
     };

@@ -7,9 +7,9 @@
 //! with each request in its own savepoint, so the failing one rolls back alone while the rest
 //! commit. Failures are rare, and a savepoint per request was ~6 % of the writer thread in a
 //! profile of the 16-connection bench (`SAVEPOINT`/`RELEASE` statements, and SQLite copying
-//! every page a savepoint first changes into its statement journal). A request may therefore run twice:
-//! it touches nothing but the connection (a message id it reserved the first time is simply
-//! not used). A failed commit fails every request in the batch: none of them is durable.
+//! every page a savepoint first changes into its statement journal). A request may therefore
+//! run twice: it touches nothing but the connection (a message id it reserved the first time
+//! is simply not used). A failed commit fails every request in the batch: none of them is durable.
 //!
 //! Durability ([`SyncMode`]): with `Pipelined` (the default) the connection runs
 //! `synchronous=NORMAL` and a second thread, the syncer, `fdatasync`s the WAL after each
