@@ -1,6 +1,7 @@
 //! The embedded SQLite backend of [`Store`]: one WAL database file, one group-committing
 //! writer thread, a small pool of read-only connections.
 
+mod event_json;
 mod outbox;
 mod read;
 mod schema;
@@ -20,6 +21,7 @@ use crate::{
     MessageId, MessageSummary, NewMessage, Outcome, PrunePolicy, PruneReport, QueueDepth, Replayed,
     RouteOutcome, StoreStats,
 };
+use event_json::PackedEvents;
 use read::ReadPool;
 use writer::{SyncMode, Writer};
 
@@ -170,9 +172,13 @@ impl Store for SqliteStore {
         now: i64,
     ) -> Result<(Appended, bool), StoreError> {
         let window = self.inner.dedup_window_ms;
+        let packed = outcome.as_ref().map(PackedEvents::of);
         self.inner
             .writer
-            .call(move |conn| write::append_routed(conn, id, &msg, outcome.as_ref(), window, now))
+            .call(move |conn| {
+                let outcome = outcome.as_ref().zip(packed.as_ref());
+                write::append_routed(conn, id, &msg, outcome, window, now)
+            })
             .await
     }
 
@@ -184,7 +190,10 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         self.inner
             .writer
-            .call(move |conn| write::route(conn, id, &outcome, now))
+            .call({
+                let packed = PackedEvents::of(&outcome);
+                move |conn| write::route(conn, id, &outcome, &packed, now)
+            })
             .await
     }
 
@@ -398,7 +407,37 @@ mod tests {
                 payload: None,
             }],
         };
-        write::route(conn, id, &outcome, i).unwrap();
+        write::route(conn, id, &outcome, &PackedEvents::of(&outcome), i).unwrap();
+    }
+
+    /// New events are stored packed; an event stored as TEXT before V8 reads the same way, in
+    /// the admin view and as the payload a lease hands out.
+    #[test]
+    fn events_are_stored_packed_and_text_ones_still_read() {
+        let (_dir, conn) = writer_connection();
+        route_one(&conn, 0, "nhs:1");
+        route_one(&conn, 1, "nhs:2");
+        let kinds: Vec<String> = conn
+            .prepare("SELECT typeof(json) FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(kinds, ["blob", "blob"]);
+        conn.execute(
+            "UPDATE events SET json = '{\"before\":\"V8\"}' WHERE message_id = 2",
+            [],
+        )
+        .unwrap();
+        let leased = outbox::lease(&conn, "fhir", 2, 10, 60_000, "w").unwrap();
+        let payloads: Vec<&str> = leased.iter().map(|d| d.payload.as_str()).collect();
+        assert_eq!(payloads, ["{}", "{\"before\":\"V8\"}"]);
+        let detail = read::get_message(&conn, MessageId(2)).unwrap().unwrap();
+        assert_eq!(detail.events[0].json, "{\"before\":\"V8\"}");
+        assert_eq!(detail.deliveries[0].payload, "{\"before\":\"V8\"}");
+        let detail = read::get_message(&conn, MessageId(1)).unwrap().unwrap();
+        assert_eq!(detail.events[0].json, "{}");
     }
 
     /// The writer's hottest reads are prepared once. With `ORDER BY … LIMIT ?` the bundled

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::event_json::StoredJson;
 use crate::{Delivery, DeliveryId, MessageId, Outcome, StoreError};
 
 /// The open (pending or leased) deliveries of a destination (`?1`): id, ordering key, and
@@ -82,7 +83,7 @@ pub(crate) fn lease(
                     event_id: r.get(1)?,
                     destination: destination.to_owned(),
                     ordering_key: r.get(2)?,
-                    payload: r.get(3)?,
+                    payload: r.get::<_, StoredJson>(3)?.0,
                     attempts: r.get(4)?,
                     lease_until: until,
                     lease_owner: worker.to_owned(),

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, params_from_iter};
 
+use super::event_json::StoredJson;
 use crate::error::StoreError;
 use crate::store::StoredMessage;
 use crate::{
@@ -170,7 +171,12 @@ pub(crate) fn get_message(
             "SELECT event_id, kind, patient_key, json FROM events WHERE message_id = ?1 ORDER BY id",
         )?
         .query_map([id.0], |r| {
-            Ok(StoredEvent { id: r.get(0)?, kind: r.get(1)?, patient_key: r.get(2)?, json: r.get(3)? })
+            Ok(StoredEvent {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                patient_key: r.get(2)?,
+                json: r.get::<_, StoredJson>(3)?.0,
+            })
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut deliveries = conn
@@ -219,7 +225,7 @@ fn delivery_detail(r: &Row<'_>) -> rusqlite::Result<DeliveryDetail> {
         event_id: r.get(1)?,
         destination: r.get(2)?,
         ordering_key: r.get(3)?,
-        payload: r.get(4)?,
+        payload: r.get::<_, StoredJson>(4)?.0,
         state,
         attempts: r.get(6)?,
         next_attempt_at: r.get(7)?,

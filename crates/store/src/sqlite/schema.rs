@@ -11,7 +11,13 @@ use rusqlite::{Connection, OpenFlags};
 use crate::error::StoreError;
 
 /// Each entry upgrades the schema by one version; never edit a shipped entry, append a new one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+
+/// No table changes: from V8 on, `events.json` holds new events' JSON LZ4-packed, as a BLOB
+/// (see `event_json`); rows written before stay TEXT and read as they are. The version is
+/// bumped so a build from before V8, which cannot read a packed event, refuses the database
+/// at start-up instead of failing on its reads.
+const V8: &str = "-- events.json: TEXT (before V8) or LZ4-packed BLOB";
 
 /// Fewer index entries written per message, each one a page write at commit and again at
 /// checkpoint:

@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::event_json::PackedEvents;
 use crate::{
     Appended, MessageId, MessageState, NewMessage, Replayed, RouteOutcome, StoreError, StoredEvent,
 };
@@ -114,17 +115,17 @@ pub(crate) fn append_routed(
     conn: &Connection,
     id: MessageId,
     msg: &NewMessage,
-    outcome: Option<&RouteOutcome>,
+    outcome: Option<(&RouteOutcome, &PackedEvents)>,
     window_ms: i64,
     now: i64,
 ) -> Result<(Appended, bool), StoreError> {
     if let Some(original) = record_if_duplicate(conn, msg, window_ms)? {
         return Ok((Appended::Duplicate { original }, false));
     }
-    let at_the_door = outcome.filter(|o| {
+    let at_the_door = outcome.filter(|(o, _)| {
         matches!(msg.state, MessageState::Received) && crate::rules::check_outcome(o).is_ok()
     });
-    let outcome = match at_the_door {
+    let (outcome, packed) = match at_the_door {
         Some(outcome) if !others_waiting(conn, id)? => outcome,
         _ => {
             insert_message(conn, id, msg, crate::rules::journal_state(msg))?;
@@ -132,7 +133,7 @@ pub(crate) fn append_routed(
         }
     };
     insert_message(conn, id, msg, crate::rules::new_state(outcome))?;
-    insert_outcome(conn, id, outcome, now)?;
+    insert_outcome(conn, id, outcome, packed, now)?;
     Ok((Appended::New(id), true))
 }
 
@@ -156,16 +157,17 @@ fn message_state(conn: &Connection, id: MessageId) -> Result<String, StoreError>
         })
 }
 
-/// Records the router's outcome for a `received` message.
+/// Records the router's outcome for a `received` message; `packed` holds its events' JSON.
 pub(crate) fn route(
     conn: &Connection,
     id: MessageId,
     outcome: &RouteOutcome,
+    packed: &PackedEvents,
     now: i64,
 ) -> Result<(), StoreError> {
     crate::rules::expect_received(id, message_state(conn, id)?)?;
     crate::rules::check_outcome(outcome)?;
-    insert_outcome(conn, id, outcome, now)?;
+    insert_outcome(conn, id, outcome, packed, now)?;
     let (new_state, reason) = crate::rules::new_state(outcome);
     conn.prepare_cached("UPDATE messages SET state = ?2, reason = ?3 WHERE id = ?1")?
         .execute(params![id.0, new_state, reason])?;
@@ -177,11 +179,12 @@ fn insert_outcome(
     conn: &Connection,
     id: MessageId,
     outcome: &RouteOutcome,
+    packed: &PackedEvents,
     now: i64,
 ) -> Result<(), StoreError> {
     match outcome {
         RouteOutcome::Routed { events, deliveries } => {
-            insert_events(conn, id, events)?;
+            insert_events(conn, id, events, packed)?;
             let mut stmt = conn.prepare_cached(
                 "INSERT INTO deliveries (message_id, event_id, destination, ordering_key, payload,
                                          payload_from_event, state, next_attempt_at, created_at)
@@ -203,7 +206,7 @@ fn insert_outcome(
             }
             Ok(())
         }
-        RouteOutcome::Filtered { events, .. } => insert_events(conn, id, events),
+        RouteOutcome::Filtered { events, .. } => insert_events(conn, id, events, packed),
         RouteOutcome::Failed { .. } => Ok(()),
     }
 }
@@ -212,13 +215,14 @@ fn insert_events(
     conn: &Connection,
     id: MessageId,
     events: &[StoredEvent],
+    packed: &PackedEvents,
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO events (message_id, event_id, kind, patient_key, json)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    for e in events {
-        stmt.execute(params![id.0, e.id, e.kind, e.patient_key, e.json])?;
+    for (n, e) in events.iter().enumerate() {
+        stmt.execute(params![id.0, e.id, e.kind, e.patient_key, packed.get(n)])?;
     }
     Ok(())
 }
