@@ -7,27 +7,41 @@
 //! 16-connection bench), and of the file's size. Rows written before schema V8 hold the JSON
 //! as TEXT and are read as they are; a value that is TEXT is always plain JSON.
 
+use std::cell::RefCell;
+
+use lz4_flex::block::{CompressTable, compress_into_with_table, get_maximum_output_size};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 
-use crate::RouteOutcome;
+use crate::{RouteOutcome, StoreError};
 
-/// The largest JSON a packed value may claim to unpack to; a bigger claim is a corrupt value,
-/// refused before anything is allocated for it.
-const MAX_UNPACKED: usize = 256 * 1024 * 1024;
+/// The largest JSON packed or unpacked: SQLite's own limit on a TEXT value (`SQLITE_MAX_LENGTH`),
+/// so nothing is stored packed that could not have been stored plain, and a corrupt value
+/// claiming more is refused before anything is allocated for it.
+const MAX_UNPACKED: usize = 1_000_000_000;
+
+thread_local! {
+    /// Each thread's LZ4 hash table and worst-case output buffer: allocating and zeroing both
+    /// for every event took as long as compressing it.
+    static PACKER: RefCell<(CompressTable, Vec<u8>)> = RefCell::default();
+}
 
 /// The JSON of `outcome`'s events packed for `events.json`, in the outcome's order.
 pub(crate) struct PackedEvents(Vec<Vec<u8>>);
 
 impl PackedEvents {
     /// Packs every event `outcome` records.
-    pub(crate) fn of(outcome: &RouteOutcome) -> Self {
+    pub(crate) fn of(outcome: &RouteOutcome) -> Result<Self, StoreError> {
         let events = match outcome {
             RouteOutcome::Routed { events, .. } | RouteOutcome::Filtered { events, .. } => {
                 events.as_slice()
             }
             RouteOutcome::Failed { .. } => &[],
         };
-        PackedEvents(events.iter().map(|e| pack(&e.json)).collect())
+        let packed = events
+            .iter()
+            .map(|e| pack(&e.json))
+            .collect::<Result<_, _>>()?;
+        Ok(PackedEvents(packed))
     }
 
     /// The packed JSON of the outcome's `n`th event.
@@ -36,9 +50,28 @@ impl PackedEvents {
     }
 }
 
-/// `json` as stored: its length (u32, little endian) then its LZ4 block.
-fn pack(json: &str) -> Vec<u8> {
-    lz4_flex::compress_prepend_size(json.as_bytes())
+/// `json` as stored: its length (u32, little endian) then its LZ4 block, the layout of
+/// `lz4_flex::compress_prepend_size`.
+fn pack(json: &str) -> Result<Vec<u8>, StoreError> {
+    let input = json.as_bytes();
+    let length = u32::try_from(input.len())
+        .ok()
+        .filter(|_| input.len() <= MAX_UNPACKED)
+        .ok_or(StoreError::Invalid(
+            "an event's JSON is over 1,000,000,000 bytes",
+        ))?;
+    PACKER.with_borrow_mut(|(table, scratch)| {
+        let worst = get_maximum_output_size(input.len());
+        if scratch.len() < worst {
+            scratch.resize(worst, 0);
+        }
+        let n = compress_into_with_table(input, scratch, table)
+            .map_err(|e| StoreError::Corrupt(format!("packing an event's JSON: {e}")))?;
+        let mut packed = Vec::with_capacity(4 + n);
+        packed.extend_from_slice(&length.to_le_bytes());
+        packed.extend_from_slice(&scratch[..n]);
+        Ok(packed)
+    })
 }
 
 /// JSON read back from `events.json` (packed) or `deliveries.payload` (TEXT).
@@ -86,15 +119,20 @@ mod tests {
     fn packed_json_reads_back_and_is_smaller() {
         let conn = Connection::open_in_memory().unwrap();
         let json = r#"{"resourceType":"Bundle","entry":[{"fullUrl":"urn:uuid:1"},{"fullUrl":"urn:uuid:2"},{"fullUrl":"urn:uuid:3"}]}"#;
-        let packed = pack(json);
+        let packed = pack(json).unwrap();
         assert!(
             packed.len() < json.len(),
             "{} >= {}",
             packed.len(),
             json.len()
         );
+        assert_eq!(packed, lz4_flex::compress_prepend_size(json.as_bytes()));
         assert_eq!(read(&conn, &packed).unwrap(), json);
-        assert_eq!(read(&conn, &pack("")).unwrap(), "");
+        // The thread's buffer, grown for a long value, leaves nothing behind in a short one.
+        let long = "{\"a\":\"".to_owned() + &"0123456789".repeat(2000) + "\"}";
+        assert_eq!(read(&conn, &pack(&long).unwrap()).unwrap(), long);
+        assert_eq!(read(&conn, &pack("").unwrap()).unwrap(), "");
+        assert_eq!(read(&conn, &pack("{}").unwrap()).unwrap(), "{}");
     }
 
     #[test]
@@ -108,7 +146,7 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         let mut huge = u32::MAX.to_le_bytes().to_vec();
         huge.extend_from_slice(b"\x10a");
-        let mut truncated = pack(&"x".repeat(1000));
+        let mut truncated = pack(&"x".repeat(1000)).unwrap();
         truncated.truncate(truncated.len() / 2);
         let not_utf8 = lz4_flex::compress_prepend_size(&[0xff, 0xfe]);
         for bad in [vec![1u8, 2], huge, truncated, not_utf8] {

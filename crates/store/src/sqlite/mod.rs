@@ -172,7 +172,7 @@ impl Store for SqliteStore {
         now: i64,
     ) -> Result<(Appended, bool), StoreError> {
         let window = self.inner.dedup_window_ms;
-        let packed = outcome.as_ref().map(PackedEvents::of);
+        let packed = outcome.as_ref().map(PackedEvents::of).transpose()?;
         self.inner
             .writer
             .call(move |conn| {
@@ -188,12 +188,10 @@ impl Store for SqliteStore {
         outcome: RouteOutcome,
         now: i64,
     ) -> Result<(), StoreError> {
+        let packed = PackedEvents::of(&outcome)?;
         self.inner
             .writer
-            .call({
-                let packed = PackedEvents::of(&outcome);
-                move |conn| write::route(conn, id, &outcome, &packed, now)
-            })
+            .call(move |conn| write::route(conn, id, &outcome, &packed, now))
             .await
     }
 
@@ -407,7 +405,8 @@ mod tests {
                 payload: None,
             }],
         };
-        write::route(conn, id, &outcome, &PackedEvents::of(&outcome), i).unwrap();
+        let packed = PackedEvents::of(&outcome).unwrap();
+        write::route(conn, id, &outcome, &packed, i).unwrap();
     }
 
     /// New events are stored packed; an event stored as TEXT before V8 reads the same way, in
