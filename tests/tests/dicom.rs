@@ -11,6 +11,7 @@
 //! - a calling AE title not on the list is refused, and nothing of it is stored;
 //! - a study whose quiet period a restart interrupted is announced by the restarted gateway
 //!   (the tracker is rebuilt from the stored files).
+//! - stored instances older than `keep_instances` are deleted at start; newer ones stay.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -449,5 +450,48 @@ async fn a_study_interrupted_by_a_restart_is_still_announced() {
     let event: Value =
         serde_json::from_slice(&std::fs::read(&events[0]).expect("read event")).expect("JSON");
     check_study(imaging_study(&event), CT_FILES[0], "CT", 2, 4);
+    assert!(gw.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_older_than_keep_instances_are_pruned() {
+    data();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let store = tmp.path().join("dicom");
+    std::fs::create_dir_all(&store).expect("store dir");
+    let day = Duration::from_secs(86_400);
+    let stored = |name: &str, as_name: &str, age: Duration| -> PathBuf {
+        let to = store.join(as_name);
+        std::fs::copy(path_of(name), &to).expect("copy an instance");
+        let file = std::fs::File::options()
+            .write(true)
+            .open(&to)
+            .expect("open");
+        file.set_modified(std::time::SystemTime::now() - age)
+            .expect("set its time");
+        to
+    };
+    let old = [
+        stored(CT_FILES[0], "old-1.dcm", 3 * day),
+        stored(CT_FILES[1], "old-2.dcm", 3 * day),
+    ];
+    let recent = stored(CT_FILES[2], "recent.dcm", Duration::ZERO);
+    // A quiet period that cannot end during the test: nothing is announced or forwarded.
+    let toml = gateway_config(tmp.path(), 9, "1h").replace(
+        "quiet_period = \"1h\"\n",
+        "quiet_period = \"1h\"\nkeep_instances = \"2d\"\n",
+    );
+    assert!(toml.contains("keep_instances"), "{toml}");
+    let gw = Gateway::start(tmp.path(), &toml);
+    eventually(
+        DEADLINE,
+        "the instances older than 2 days deleted",
+        || async { old.iter().all(|p| !p.exists()).then_some(()) },
+    )
+    .await;
+    assert!(
+        recent.exists(),
+        "an instance newer than keep_instances was deleted"
+    );
     assert!(gw.stop().success());
 }

@@ -248,8 +248,8 @@ const CASES: &[Case] = &[
         )],
     },
     Case {
-        name: "dicom source: AE titles, PDU size and adapter",
-        toml: "[[sources]]\nname = \"modalities\"\ntype = \"dicom\"\nlisten = \"127.0.0.1:11112\"\nadapter = \"pas\"\nae_title = \"JUNCTION_GATEWAY_1\"\naccepted_calling_aes = [\"CT1\", \"  \"]\nstore_path = \"dicom\"\nmax_pdu = \"1KiB\"\n",
+        name: "dicom source: AE titles, PDU size, adapter and instance retention",
+        toml: "[[sources]]\nname = \"modalities\"\ntype = \"dicom\"\nlisten = \"127.0.0.1:11112\"\nadapter = \"pas\"\nae_title = \"JUNCTION_GATEWAY_1\"\naccepted_calling_aes = [\"CT1\", \"  \"]\nstore_path = \"dicom\"\nmax_pdu = \"1KiB\"\nkeep_instances = \"2h\"\n",
         files: &[],
         errors: &[
             (
@@ -267,6 +267,10 @@ const CASES: &[Case] = &[
             (
                 "junction.toml:9:1: sources[0].max_pdu",
                 "must be between 4 KiB and 4 GiB",
+            ),
+            (
+                "junction.toml:10:1: sources[0].keep_instances",
+                "must be at least 1 day",
             ),
         ],
     },

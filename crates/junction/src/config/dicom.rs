@@ -32,6 +32,11 @@ pub struct DicomSource {
     pub accepted_calling_aes: Vec<String>,
     /// Directory the instances are stored in (`<SOP Instance UID>.dcm`; created at start).
     pub store_path: PathBuf,
+    /// Stored instances older than this are deleted (checked every few minutes); default the
+    /// journal's `[store] keep_delivered`. At least a day. A `dicom_store` delivery replayed
+    /// after its instances are gone fails, naming the missing instance.
+    #[serde(default, deserialize_with = "units::opt_duration")]
+    pub keep_instances: Option<Duration>,
     /// A study is complete when no instance of it arrived for this long; default 30 seconds.
     #[serde(default = "default_quiet_period", deserialize_with = "units::duration")]
     pub quiet_period: Duration,
@@ -51,6 +56,9 @@ pub struct DicomSource {
     #[serde(default)]
     pub tls: Option<ServerTls>,
 }
+
+/// The shortest `keep_instances` accepted.
+const MIN_KEEP_INSTANCES: Duration = Duration::from_secs(24 * 3600);
 
 fn default_quiet_period() -> Duration {
     Duration::from_secs(30)
@@ -158,6 +166,14 @@ impl Checker<'_> {
             self.err(&join(path, "store_path"), "empty path");
         }
         self.nonzero(&join(path, "quiet_period"), d.quiet_period);
+        if d.keep_instances
+            .is_some_and(|keep| keep < MIN_KEEP_INSTANCES)
+        {
+            self.err(
+                &join(path, "keep_instances"),
+                "must be at least 1 day: stored instances must outlive their study's quiet period and every retry of the deliveries that forward them",
+            );
+        }
         self.max_pdu(&join(path, "max_pdu"), d.max_pdu);
         self.nonzero(&join(path, "association_timeout"), d.association_timeout);
         self.nonzero(&join(path, "idle_timeout"), d.idle_timeout);

@@ -127,6 +127,11 @@ pub fn socket_addr<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Err
     d.deserialize_str(V)
 }
 
+/// Deserialises an optional duration (for keys that may be left out).
+pub fn opt_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    duration(d).map(Some)
+}
+
 /// Deserialises an optional size (for keys that may be left out).
 pub fn opt_size<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     size(d).map(Some)
