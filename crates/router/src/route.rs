@@ -201,6 +201,14 @@ impl Router {
         steps
     }
 
+    /// Whether some route that takes events from `source` has steps: whether that source's
+    /// events may need one, which only decoding them tells.
+    pub fn may_need_steps(&self, source: &str) -> bool {
+        self.routes
+            .iter()
+            .any(|r| !r.steps.is_empty() && r.takes_from(source))
+    }
+
     fn decide(&self, source: &str, event: &Event) -> Decision {
         let kind = event.kind.as_str();
         // The JSON is built only if a predicate needs it, and at most once per event.
@@ -243,8 +251,12 @@ impl Router {
 
 impl Route {
     /// Source, kind and message type match (everything but `when`).
+    fn takes_from(&self, source: &str) -> bool {
+        self.sources.is_empty() || self.sources.iter().any(|s| s == source)
+    }
+
     fn selects(&self, source: &str, event: &Event) -> bool {
-        (self.sources.is_empty() || self.sources.iter().any(|s| s == source))
+        self.takes_from(source)
             && self.kinds.matches(event.kind.as_str())
             && self
                 .message_types

@@ -57,6 +57,12 @@ impl DoorRouting {
     /// The routing of `msg`, to be journaled as `id`; `None` when an event needs a routing
     /// step, so the pipeline must route it.
     pub fn plan(&self, id: MessageId, msg: &NewMessage) -> Option<Planned> {
+        // A source with a stepped route (the default config's PAS: `pds_verify`) is left to
+        // the pipeline without decoding here: for such a source a step is the rule, and
+        // finding that out meant decoding each message twice, here and in the pipeline.
+        if self.router.may_need_steps(&msg.source) {
+            return None;
+        }
         let decoded = decode(
             &self.adapters,
             id,

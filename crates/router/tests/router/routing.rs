@@ -328,6 +328,10 @@ fn steps_run_for_every_selected_route_whatever_its_when() {
     .unwrap();
     let mut adm = admission();
     assert_eq!(router.steps_for("pas", &adm), ["pds_verify", "other"]);
+    assert!(
+        router.may_need_steps("pas"),
+        "routes from any source have steps"
+    );
     // The step's annotation is what the routes branch on.
     adm.annotations.insert(
         "pds".into(),
@@ -388,4 +392,26 @@ fn a_payload_that_cannot_be_made_fails_the_message_naming_the_destination() {
             reason: "destination `pas`: no HL7 v2 encoder for event kind patient.admitted".into()
         }
     );
+}
+
+#[test]
+fn a_source_may_need_steps_only_through_its_own_routes() {
+    let router = Router::compile(
+        &[
+            RouteSpec {
+                sources: strings(&["pas"]),
+                steps: strings(&["pds_verify"]),
+                ..spec("verify", &["fhir"])
+            },
+            RouteSpec {
+                sources: strings(&["ris"]),
+                ..spec("orders", &["ris"])
+            },
+        ],
+        &Known::default(),
+    )
+    .unwrap();
+    assert!(router.may_need_steps("pas"));
+    assert!(!router.may_need_steps("ris"));
+    assert!(!router.may_need_steps("epma"), "no route takes from it");
 }
