@@ -114,6 +114,7 @@ impl Gateway {
             }),
             // `ris` is left out: listed only while the outbox holds deliveries for it.
             destinations: vec!["fhir".into(), "quiet".into()],
+            mesh_destinations: Vec::new(),
         });
         let ops = telemetry::router(TelemetryState {
             registry,

@@ -162,7 +162,7 @@ pub async fn detail<S: Store>(
         audit_view(&state, &caller, AuditAction::ViewMessage, id).await?;
     }
     let mut view = views::detail(&msg, with_body);
-    add_mesh_message_ids(&state.store, &mut view).await?;
+    add_mesh_message_ids(&state.store, &state.mesh_destinations, &mut view).await?;
     let body = Json(view);
     Ok(if with_body {
         private(body.into_response())
@@ -208,14 +208,22 @@ pub fn parse_id(s: &str) -> Result<MessageId, ApiError> {
         .map_err(|_| bad("message id must be an integer".into()))
 }
 
-/// Adds `mesh_message_id` to each delivery sent over MESH: the id to trace it by on MESH
-/// (an opaque id, not patient data).
-async fn add_mesh_message_ids<S: Store>(store: &S, view: &mut Value) -> Result<(), ApiError> {
+/// Adds `mesh_message_id` to each delivery sent over MESH (to one of `mesh_destinations`):
+/// the id to trace it by on MESH (an opaque id, not patient data). Other deliveries cost no
+/// lookup.
+async fn add_mesh_message_ids<S: Store>(
+    store: &S,
+    mesh_destinations: &[String],
+    view: &mut Value,
+) -> Result<(), ApiError> {
     let Some(deliveries) = view["deliveries"].as_array_mut() else {
         return Ok(());
     };
     for delivery in deliveries {
-        let Some(id) = delivery["id"].as_i64() else {
+        let over_mesh = delivery["destination"]
+            .as_str()
+            .is_some_and(|d| mesh_destinations.iter().any(|m| m == d));
+        let Some(id) = delivery["id"].as_i64().filter(|_| over_mesh) else {
             continue;
         };
         let key = junction_national::mesh::message_id_state_key(id);

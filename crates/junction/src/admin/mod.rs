@@ -56,6 +56,9 @@ pub struct AdminState<S> {
     /// The configured destinations: `GET /api/queues` lists each, with zeros when it has
     /// nothing waiting, as `/metrics` does.
     pub destinations: Vec<String>,
+    /// Those of them that send over MESH: a message's detail names the MESH message id of
+    /// their deliveries (looked up for these only).
+    pub mesh_destinations: Vec<String>,
 }
 
 impl<S> fmt::Debug for AdminState<S> {

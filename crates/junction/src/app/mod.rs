@@ -258,6 +258,12 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             audit,
             replay_hook: Arc::new(move || replay_wakers.wake_all()),
             destinations: cfg.destinations.iter().map(|d| d.name.clone()).collect(),
+            mesh_destinations: cfg
+                .destinations
+                .iter()
+                .filter(|d| matches!(d.kind, DestinationKind::Mesh(_)))
+                .map(|d| d.name.clone())
+                .collect(),
         }))
         .merge(telemetry::router(TelemetryState {
             registry,

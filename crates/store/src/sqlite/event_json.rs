@@ -44,9 +44,9 @@ impl PackedEvents {
         Ok(PackedEvents(packed))
     }
 
-    /// The packed JSON of the outcome's `n`th event.
-    pub(crate) fn get(&self, n: usize) -> &[u8] {
-        &self.0[n]
+    /// The packed JSON of each of the outcome's events, in its order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.iter().map(Vec::as_slice)
     }
 }
 

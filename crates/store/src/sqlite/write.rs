@@ -221,8 +221,8 @@ fn insert_events(
         "INSERT INTO events (message_id, event_id, kind, patient_key, json)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    for (n, e) in events.iter().enumerate() {
-        stmt.execute(params![id.0, e.id, e.kind, e.patient_key, packed.get(n)])?;
+    for (e, json) in events.iter().zip(packed.iter()) {
+        stmt.execute(params![id.0, e.id, e.kind, e.patient_key, json])?;
     }
     Ok(())
 }
