@@ -124,7 +124,7 @@ impl<S: Store> Pipeline<S> {
                     // Another node of the cluster routed it first (PostgreSQL store).
                     Err(junction_store::StoreError::InvalidState { .. }) => {}
                     Err(e) => {
-                        tracing::error!(message = id.0, error = %e, "routing failed; will retry")
+                        tracing::error!(message_id = id.0, error = %e, "routing failed; will retry")
                     }
                 }
             }
@@ -144,7 +144,7 @@ impl<S: Store> Pipeline<S> {
             Ok(()) => (self.on_routed)(source, MessageStatus::Failed),
             Err(junction_store::StoreError::InvalidState { .. }) => {}
             Err(e) => {
-                tracing::error!(message = id.0, error = %e, "recording outcome failed; will retry")
+                tracing::error!(message_id = id.0, error = %e, "recording outcome failed; will retry")
             }
         }
     }
@@ -173,7 +173,7 @@ pub fn decode(
         content_type: Some(content_type),
     };
     adapter.decode(&inbound).map_err(|e| {
-        tracing::warn!(message = id.0, source, error = %e, "message could not be decoded");
+        tracing::warn!(message_id = id.0, source, error = %e, "message could not be decoded");
         e.to_string()
     })
 }
