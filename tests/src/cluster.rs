@@ -2,7 +2,8 @@
 //! guard goes), the config head that points a node at it, and a look at the leader-lease table.
 //!
 //! The server is the CI's: `postgres://postgres@127.0.0.1:5432/test` (trust auth), or
-//! `JUNCTION_TEST_PG`. A test that cannot reach it fails, loudly: it does not skip.
+//! `JUNCTION_TEST_PG_URL` (`tests/run` starts a throwaway cluster and sets it). A test that
+//! cannot reach it fails, loudly: it does not skip.
 
 use std::path::Path;
 
@@ -10,7 +11,7 @@ use tokio_postgres::{Client, NoTls};
 
 /// The test database's URL.
 pub fn url() -> String {
-    std::env::var("JUNCTION_TEST_PG")
+    std::env::var("JUNCTION_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
@@ -23,7 +24,7 @@ pub async fn connect() -> Client {
 pub async fn connect_at(url: &str) -> Client {
     let (client, conn) = tokio_postgres::connect(url, NoTls).await.unwrap_or_else(|e| {
         panic!(
-            "PostgreSQL at {url} is unreachable ({e}): these tests need it (set JUNCTION_TEST_PG)"
+            "PostgreSQL at {url} is unreachable ({e}): these tests need it (set JUNCTION_TEST_PG_URL, or run tests/run)"
         )
     });
     tokio::spawn(conn);
