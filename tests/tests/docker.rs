@@ -154,9 +154,16 @@ fn alerts_and_dashboard_agree_with_prometheus_and_grafana_provisioning() {
             );
         }
     }
+    // Relative to prometheus.yml, so `promtool check config` passes on the file as shipped, and
+    // compose mounts the rules beside it.
     assert!(
-        prometheus.contains("/etc/prometheus/alerts.yml"),
-        "prometheus.yml loads the mounted alerts"
+        prometheus.contains("rule_files:\n  - alerts.yml"),
+        "prometheus.yml loads alerts.yml beside it"
+    );
+    assert!(
+        docker_file("compose.yaml")
+            .contains("./prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro"),
+        "compose mounts the alerts beside prometheus.yml"
     );
     let compose = docker_file("compose.yaml");
     let prom_mounts = items(&service_key(&compose, "prometheus", "volumes").expect("volumes"));
@@ -228,12 +235,18 @@ fn published_exposed_probed_and_scraped_ports_are_the_configs_listeners() {
         let container: BTreeSet<u16> = published
             .iter()
             .map(|p| {
-                let (host, inside) = p.split_once(':').expect("HOST:CONTAINER");
+                let (host, inside) = p.rsplit_once(':').expect("[IP:]HOST:CONTAINER");
                 assert!(
                     host_ports.insert(host.to_owned()),
                     "host port {host} published twice"
                 );
-                inside.parse().expect("container port")
+                let inside: u16 = inside.parse().expect("container port");
+                // Only the HTTP listener (bearer tokens) is published beyond loopback.
+                assert!(
+                    inside == port_of(&http) || host.starts_with("127.0.0.1:"),
+                    "{node}: unauthenticated port {inside} published as {p}, not on 127.0.0.1"
+                );
+                inside
             })
             .collect();
         assert_eq!(
@@ -255,6 +268,11 @@ fn published_exposed_probed_and_scraped_ports_are_the_configs_listeners() {
         );
     }
     assert_eq!(targets.len(), NODES.len(), "scrape targets: {targets:?}");
+    let prometheus = items(&service_key(&compose, "prometheus", "ports").expect("ports"));
+    assert!(
+        prometheus.iter().all(|p| p.starts_with("127.0.0.1:")),
+        "Prometheus has no authentication: publish it on 127.0.0.1 only: {prometheus:?}"
+    );
 }
 
 #[test]
