@@ -113,7 +113,7 @@ impl Gateway {
                 hook.fetch_add(1, Ordering::SeqCst);
             }),
             // `ris` is left out: listed only while the outbox holds deliveries for it.
-            destinations: vec!["fhir".into(), "quiet".into()],
+            destinations: vec!["fhir".into(), "quiet".into(), "ris".into()],
             mesh_destinations: Vec::new(),
         });
         let ops = telemetry::router(TelemetryState {
@@ -378,6 +378,24 @@ async fn admin_purges_and_operator_replays_dead_deliveries() {
         (200, json!(3))
     );
     assert_eq!(gw.replays(), 1);
+    // Names from the URL must be configured destinations: no silent `replayed: 0`.
+    for (path, name) in [
+        ("POST /api/destinations/nope/replay-dead", "nope"),
+        (
+            "POST /api/destinations/..%2F..%2Fetc%2Fpasswd/replay-dead",
+            "../../etc/passwd",
+        ),
+        (
+            "POST /api/destinations/x%0D%0A%7B%22forged%22%3Atrue%7D/replay-dead",
+            "x\r\n",
+        ),
+    ] {
+        let res = gw.operator(path).await;
+        assert_eq!(res.status, 404, "{name}");
+    }
+    assert_eq!(gw.replays(), 1, "nothing replayed for unknown names");
+    let res = gw.admin("DELETE /api/destinations/nope/dead").await;
+    assert_eq!(res.status, 404);
     let res = gw.admin("DELETE /api/destinations/ris/dead").await;
     assert_eq!((res.status, res.json()["purged"].clone()), (200, json!(3)));
 
@@ -385,6 +403,7 @@ async fn admin_purges_and_operator_replays_dead_deliveries() {
     let expected = json!([
         {"destination": "fhir", "pending": 3, "dead": 0},
         {"destination": "quiet", "pending": 0, "dead": 0},
+        {"destination": "ris", "pending": 0, "dead": 0},
     ]);
     let queues = v["queues"].as_array().unwrap().iter();
     let queues = queues.map(|q| pick(q, &["destination", "pending", "dead"]));

@@ -60,6 +60,7 @@ pub async fn replay_dead<S: Store>(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Operator)?;
+    configured_destination(&state, &name)?;
     state
         .audit
         .record(
@@ -83,6 +84,7 @@ pub async fn purge_dead<S: Store>(
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Role::Admin)?;
+    configured_destination(&state, &name)?;
     state
         .audit
         .record(
@@ -114,4 +116,16 @@ pub async fn queues<S: Store>(
     depths.sort_by(|a, b| a.destination.cmp(&b.destination));
     let queues: Vec<Value> = depths.iter().map(views::queue).collect();
     Ok(Json(json!({ "queues": queues })))
+}
+
+/// A destination name taken from a URL must be one the config names: anything else is 404,
+/// and its text goes nowhere (not into the answer, the audit log or a log line).
+fn configured_destination<S>(state: &AdminState<S>, name: &str) -> Result<(), ApiError> {
+    if state.destinations.iter().any(|d| d == name) {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(
+            "no destination of that name is configured".into(),
+        ))
+    }
 }
