@@ -379,18 +379,14 @@ async fn admin_purges_and_operator_replays_dead_deliveries() {
     );
     assert_eq!(gw.replays(), 1);
     // Names from the URL must be configured destinations: no silent `replayed: 0`.
-    for (path, name) in [
-        ("POST /api/destinations/nope/replay-dead", "nope"),
-        (
-            "POST /api/destinations/..%2F..%2Fetc%2Fpasswd/replay-dead",
-            "../../etc/passwd",
-        ),
-        (
-            "POST /api/destinations/x%0D%0A%7B%22forged%22%3Atrue%7D/replay-dead",
-            "x\r\n",
-        ),
+    for name in [
+        "nope",
+        "..%2F..%2Fetc%2Fpasswd",
+        "x%0D%0A%7B%22forged%22%3Atrue%7D",
     ] {
-        let res = gw.operator(path).await;
+        let res = gw
+            .operator(&format!("POST /api/destinations/{name}/replay-dead"))
+            .await;
         assert_eq!(res.status, 404, "{name}");
     }
     assert_eq!(gw.replays(), 1, "nothing replayed for unknown names");
