@@ -179,7 +179,8 @@ pub struct MessageFilter {
     pub source: Option<String>,
     /// Message status.
     pub state: Option<MessageStatus>,
-    /// Message type, e.g. `ADT^A01`.
+    /// Message type, e.g. `ADT^A01`, or a glob as in routes (`ADT^A0*`: `*` any run of
+    /// characters, `?` exactly one, case-sensitive).
     pub message_type: Option<String>,
     /// MSH-10.
     pub control_id: Option<String>,

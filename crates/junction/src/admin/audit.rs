@@ -1,9 +1,11 @@
 //! The admin audit log: one JSON line per view of patient data and per replay or purge,
-//! appended to a file and fsync'd before the request is carried out.
+//! appended to a file and fsync'd before the request is carried out, and one per refused
+//! request (401 or 403), written after it is answered.
 //!
-//! A record names the token, the action, the message id or destination, and the client
-//! address; it never holds message content or patient identifiers. A record that cannot be
-//! written fails the request, so every look at patient data is answerable.
+//! A record names the token, the action, the message id, destination or route, and the client
+//! address; it never holds message content, patient identifiers, query strings or secrets. A
+//! record that cannot be written fails the request, so every look at patient data is
+//! answerable.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -11,9 +13,16 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::Response;
+use junction_store::Store;
 use serde::Serialize;
 
-use super::auth::Caller;
+use super::AdminState;
+use super::auth::{self, Caller};
 
 /// What an audited request did (the `action` field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +39,8 @@ pub enum AuditAction {
     ReplayDead,
     /// `DELETE /api/destinations/{name}/dead`.
     PurgeDead,
+    /// Any request answered 401 or 403.
+    Denied,
 }
 
 impl AuditAction {
@@ -42,6 +53,7 @@ impl AuditAction {
             AuditAction::ReplayMessage => "message.replay",
             AuditAction::ReplayDead => "destination.replay_dead",
             AuditAction::PurgeDead => "destination.purge_dead",
+            AuditAction::Denied => "access.denied",
         }
     }
 }
@@ -53,6 +65,8 @@ pub enum AuditTarget<'a> {
     Message(i64),
     /// A destination, by name.
     Destination(&'a str),
+    /// A route template (`GET /api/messages/{id}`) and the status it was refused with.
+    Route(&'a str, StatusCode),
     /// Nothing in particular (a search).
     None,
 }
@@ -66,6 +80,10 @@ struct Record<'a> {
     message_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     destination: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
     client: Option<String>,
 }
 
@@ -115,7 +133,18 @@ impl AuditLog {
         action: AuditAction,
         target: AuditTarget<'_>,
     ) -> io::Result<()> {
-        let line = record_line(&caller.name, action, target, caller.client)?;
+        self.append(&caller.name, action, target, caller.client)
+            .await
+    }
+
+    async fn append(
+        &self,
+        token: &str,
+        action: AuditAction,
+        target: AuditTarget<'_>,
+        client: Option<SocketAddr>,
+    ) -> io::Result<()> {
+        let line = record_line(token, action, target, client)?;
         let file = Arc::clone(&self.file);
         tokio::task::spawn_blocking(move || {
             let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
@@ -127,17 +156,59 @@ impl AuditLog {
     }
 }
 
+/// Middleware over every admin route: once a request has been answered 401 or 403, records
+/// who (the valid token's name, else `none`), which route (the template, never the query) and
+/// the status. A record that cannot be written is logged; the refusal stands either way.
+pub async fn record_denials<S: Store>(
+    State(state): State<Arc<AdminState<S>>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(
+        || format!("{} ?", req.method()),
+        |p| format!("{} {}", req.method(), p.as_str()),
+    );
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let mut headers = axum::http::HeaderMap::new();
+    if let Some(value) = req.headers().get(AUTHORIZATION) {
+        headers.insert(AUTHORIZATION, value.clone());
+    }
+    let res = next.run(req).await;
+    let status = res.status();
+    if status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN {
+        return res;
+    }
+    let token = auth::caller_name(&headers, &state.tokens, client);
+    let target = AuditTarget::Route(&route, status);
+    if let Err(err) = state
+        .audit
+        .append(&token, AuditAction::Denied, target, client)
+        .await
+    {
+        tracing::error!(error = %err, status = status.as_u16(), "refused admin request not audited: audit log write failed");
+    }
+    res
+}
+
 fn record_line(
     token: &str,
     action: AuditAction,
     target: AuditTarget<'_>,
     client: Option<SocketAddr>,
 ) -> io::Result<String> {
-    let (message_id, destination) = match target {
-        AuditTarget::Message(id) => (Some(id), None),
-        AuditTarget::Destination(name) => (None, Some(name)),
-        AuditTarget::None => (None, None),
-    };
+    let (mut message_id, mut destination, mut route, mut status) = (None, None, None, None);
+    match target {
+        AuditTarget::Message(id) => message_id = Some(id),
+        AuditTarget::Destination(name) => destination = Some(name),
+        AuditTarget::Route(path, code) => {
+            route = Some(path);
+            status = Some(code.as_u16());
+        }
+        AuditTarget::None => {}
+    }
     let time = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(io::Error::other)?;
@@ -147,6 +218,8 @@ fn record_line(
         action: action.as_str(),
         message_id,
         destination,
+        route,
+        status,
         client: client.map(|c| c.to_string()),
     };
     let mut line = serde_json::to_string(&record).map_err(io::Error::other)?;

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use junction_store::Store;
@@ -22,6 +23,9 @@ pub const MIN_SECRET_LEN: usize = 16;
 
 /// The name audit records carry for a caller let in without a token (loopback, no tokens).
 pub const LOOPBACK_CALLER: &str = "loopback";
+
+/// The name audit records carry for a refused caller that presented no valid token.
+pub const NO_CALLER: &str = "none";
 
 /// What a token may do. Ordered: each role can do everything the one before it can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -189,12 +193,25 @@ impl<S: Store> FromRequestParts<Arc<AdminState<S>>> for Caller {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ci| ci.0);
-        authenticate(parts, &state.tokens, client)
+        authenticate(&parts.headers, &state.tokens, client)
+    }
+}
+
+/// The name to audit a refused request under: the presented token's name when it is valid
+/// (a 403), else [`NO_CALLER`].
+pub fn caller_name<'a>(
+    headers: &HeaderMap,
+    tokens: &'a [Token],
+    client: Option<SocketAddr>,
+) -> std::borrow::Cow<'a, str> {
+    match authenticate(headers, tokens, client) {
+        Ok(caller) => caller.name.into(),
+        Err(_) => NO_CALLER.into(),
     }
 }
 
 fn authenticate(
-    parts: &Parts,
+    headers: &HeaderMap,
     tokens: &[Token],
     client: Option<SocketAddr>,
 ) -> Result<Caller, ApiError> {
@@ -210,8 +227,7 @@ fn authenticate(
             _ => Err(ApiError::Unauthorized),
         };
     }
-    let presented = parts
-        .headers
+    let presented = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(bearer)

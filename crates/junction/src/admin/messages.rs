@@ -55,6 +55,11 @@ impl ListQuery {
                 bad("state must be received, rejected, routed, filtered or failed".into())
             })?),
         };
+        if let Some(pattern) = &self.message_type {
+            // The same globs as routes' `message_types`; the store matches them the same way.
+            junction_router::matcher::Glob::new(pattern)
+                .map_err(|e| bad(format!("message_type is not a glob: {e}")))?;
+        }
         let before_id = match self.before.as_deref() {
             None => None,
             Some(s) => Some(MessageId(s.parse().map_err(|_| {

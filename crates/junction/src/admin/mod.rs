@@ -3,6 +3,7 @@
 //!
 //! | route | role |
 //! |---|---|
+//! | `GET /api/openapi.json` (this API as OpenAPI 3.1) | viewer |
 //! | `GET /api/messages?from&to&source&state&message_type&control_id&patient_key&limit&before` | viewer |
 //! | `GET /api/messages/{id}` | viewer |
 //! | `GET /api/messages/{id}?include=body` | operator (audited) |
@@ -14,13 +15,15 @@
 //!
 //! Serve the router with `into_make_service_with_connect_info::<SocketAddr>()` (or [`serve`]):
 //! audit records carry the client address, and with no tokens configured only clients seen
-//! to be on loopback are let in.
+//! to be on loopback are let in. Every 401 and 403 is audited too (`access.denied`, with the
+//! token's name or `none`, the route and the status), so probing is visible.
 
 mod actions;
 mod audit;
 mod auth;
 mod error;
 mod messages;
+mod openapi;
 mod views;
 
 use std::fmt;
@@ -28,7 +31,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
 use junction_store::Store;
 
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it
@@ -70,26 +75,71 @@ impl<S> fmt::Debug for AdminState<S> {
     }
 }
 
+/// One route of the admin API: its method and path (axum syntax, as in the OpenAPI
+/// document) and the handler serving it.
+pub struct Route<S> {
+    /// The HTTP method.
+    #[allow(dead_code)] // read by the test that holds the OpenAPI document to this table
+    pub method: Method,
+    /// The path, with `{param}` placeholders.
+    pub path: &'static str,
+    handler: MethodRouter<Arc<AdminState<S>>>,
+}
+
+fn at<S, H, T>(method: Method, path: &'static str, handler: H) -> Route<S>
+where
+    S: Store,
+    H: Handler<T, Arc<AdminState<S>>>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+    Route {
+        method,
+        path,
+        handler: on(filter, handler),
+    }
+}
+
+/// Every route the admin API serves: [`router`] is built from this table and nothing else,
+/// and a test holds the OpenAPI document to it.
+pub fn routes<S: Store>() -> Vec<Route<S>> {
+    vec![
+        at(Method::GET, "/api/openapi.json", openapi::document::<S>),
+        at(Method::GET, "/api/messages", messages::list::<S>),
+        at(Method::GET, "/api/messages/{id}", messages::detail::<S>),
+        at(Method::GET, "/api/messages/{id}/raw", messages::raw::<S>),
+        at(
+            Method::POST,
+            "/api/messages/{id}/replay",
+            actions::replay_message::<S>,
+        ),
+        at(
+            Method::POST,
+            "/api/destinations/{name}/replay-dead",
+            actions::replay_dead::<S>,
+        ),
+        at(
+            Method::DELETE,
+            "/api/destinations/{name}/dead",
+            actions::purge_dead::<S>,
+        ),
+        at(Method::GET, "/api/queues", actions::queues::<S>),
+    ]
+}
+
 /// The admin API's routes, all under `/api`; merge it with the other HTTP routes.
 pub fn router<S: Store>(state: AdminState<S>) -> Router {
-    Router::new()
-        .route("/api/messages", get(messages::list::<S>))
-        .route("/api/messages/{id}", get(messages::detail::<S>))
-        .route("/api/messages/{id}/raw", get(messages::raw::<S>))
-        .route(
-            "/api/messages/{id}/replay",
-            post(actions::replay_message::<S>),
-        )
-        .route(
-            "/api/destinations/{name}/replay-dead",
-            post(actions::replay_dead::<S>),
-        )
-        .route(
-            "/api/destinations/{name}/dead",
-            delete(actions::purge_dead::<S>),
-        )
-        .route("/api/queues", get(actions::queues::<S>))
-        .with_state(Arc::new(state))
+    let state = Arc::new(state);
+    let mut router = Router::new();
+    for route in routes::<S>() {
+        router = router.route(route.path, route.handler);
+    }
+    router
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            audit::record_denials::<S>,
+        ))
+        .with_state(state)
 }
 
 /// Serves `app` on `listener` with client addresses available to handlers, until the

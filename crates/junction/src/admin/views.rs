@@ -2,20 +2,39 @@
 //!
 //! The line between metadata and patient data is drawn here: [`detail`] leaves out the raw
 //! message, event JSON, patient keys, ordering keys and payloads unless `with_body` is set,
-//! which only an audited operator request does. Times are unix milliseconds.
+//! which only an audited operator request does. Times are RFC 3339 UTC strings with
+//! milliseconds (`"2026-12-07T09:30:00.000Z"`); each has a `…_ms` twin in unix milliseconds
+//! for scripts that sort or subtract.
 
 use junction_store::{
     Attempt, DeliveryDetail, DuplicateAttempt, MessageDetail, MessageSummary, QueueDepth,
     StoredEvent,
 };
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+
+/// Inserts `name` as an RFC 3339 UTC string and `name_ms` as unix milliseconds (both null
+/// when there is no time).
+fn put_time(obj: &mut Map<String, Value>, name: &str, ms: Option<i64>) {
+    let text = ms.map(junction_hl7v2::ts::format_instant_millis);
+    obj.insert(name.to_owned(), json!(text));
+    obj.insert(format!("{name}_ms"), json!(ms));
+}
+
+/// `value` (an object) with the times in `times` added by [`put_time`].
+fn with_times(mut value: Value, times: &[(&str, Option<i64>)]) -> Value {
+    if let Some(obj) = value.as_object_mut() {
+        for (name, ms) in times {
+            put_time(obj, name, *ms);
+        }
+    }
+    value
+}
 
 /// A message's metadata: no content, no patient identifiers.
 pub fn summary(m: &MessageSummary) -> Value {
-    json!({
+    let out = json!({
         "id": m.id.0,
         "source": m.source,
-        "received_at": m.received_at,
         "peer": m.peer,
         "content_type": m.content_type,
         "message_type": m.message_type,
@@ -25,7 +44,8 @@ pub fn summary(m: &MessageSummary) -> Value {
         "reason": m.reason,
         "size": m.size,
         "duplicates": m.duplicates,
-    })
+    });
+    with_times(out, &[("received_at", Some(m.received_at))])
 }
 
 /// Everything about a message; patient data only when `with_body`.
@@ -50,7 +70,7 @@ pub fn detail(d: &MessageDetail, with_body: bool) -> Value {
 }
 
 fn duplicate(d: &DuplicateAttempt) -> Value {
-    json!({ "at": d.at, "peer": d.peer })
+    with_times(json!({ "peer": d.peer }), &[("at", Some(d.at))])
 }
 
 fn event(e: &StoredEvent, with_body: bool) -> Value {
@@ -65,18 +85,23 @@ fn event(e: &StoredEvent, with_body: bool) -> Value {
 }
 
 fn delivery(d: &DeliveryDetail, with_body: bool) -> Value {
-    let mut out = json!({
+    let out = json!({
         "id": d.id.0,
         "event_id": d.event_id,
         "destination": d.destination,
         "state": d.state.as_str(),
         "attempts": d.attempts,
-        "next_attempt_at": d.next_attempt_at,
-        "lease_until": d.lease_until,
         "lease_owner": d.lease_owner,
         "last_error": d.last_error,
         "history": d.history.iter().map(attempt).collect::<Vec<_>>(),
     });
+    let mut out = with_times(
+        out,
+        &[
+            ("next_attempt_at", Some(d.next_attempt_at)),
+            ("lease_until", d.lease_until),
+        ],
+    );
     if with_body && let Some(obj) = out.as_object_mut() {
         obj.insert("ordering_key".into(), json!(d.ordering_key));
         obj.insert("payload".into(), json!(d.payload));
@@ -85,7 +110,10 @@ fn delivery(d: &DeliveryDetail, with_body: bool) -> Value {
 }
 
 fn attempt(a: &Attempt) -> Value {
-    json!({ "at": a.at, "outcome": a.outcome, "error": a.error, "worker": a.worker })
+    with_times(
+        json!({ "outcome": a.outcome, "error": a.error, "worker": a.worker }),
+        &[("at", Some(a.at))],
+    )
 }
 
 /// One destination's outbox depth.

@@ -69,7 +69,8 @@ pub(crate) async fn list_messages(
     txn: &Transaction<'_>,
     filter: &MessageFilter,
 ) -> Result<Vec<MessageSummary>, StoreError> {
-    let (sql, args) = crate::query::list_messages(SUMMARY_COLUMNS, filter);
+    let (sql, args) =
+        crate::query::list_messages(crate::query::Dialect::Postgres, SUMMARY_COLUMNS, filter);
     let args: Vec<Box<dyn ToSql + Sync + Send>> = args
         .into_iter()
         .map(|a| -> Box<dyn ToSql + Sync + Send> {

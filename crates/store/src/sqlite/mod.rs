@@ -498,12 +498,14 @@ mod tests {
             control_id: Some("C1".into()),
             ..MessageFilter::default()
         };
-        let (by_control_id, _) = crate::query::list_messages("m.id", &filter);
+        let (by_control_id, _) =
+            crate::query::list_messages(crate::query::Dialect::Sqlite, "m.id", &filter);
         let filter = MessageFilter {
             patient_key: Some("nhs:9990000018".into()),
             ..MessageFilter::default()
         };
-        let (by_patient, _) = crate::query::list_messages("m.id", &filter);
+        let (by_patient, _) =
+            crate::query::list_messages(crate::query::Dialect::Sqlite, "m.id", &filter);
         let cases = [
             (write::FIND_ORIGINALS.replace("?4", "0"), "messages_control"),
             (by_control_id, "messages_control"),

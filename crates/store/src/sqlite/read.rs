@@ -132,7 +132,8 @@ pub(crate) fn list_messages(
     filter: &MessageFilter,
 ) -> Result<Vec<MessageSummary>, StoreError> {
     use rusqlite::types::Value;
-    let (sql, args) = crate::query::list_messages(SUMMARY_COLUMNS, filter);
+    let (sql, args) =
+        crate::query::list_messages(crate::query::Dialect::Sqlite, SUMMARY_COLUMNS, filter);
     let args = args.into_iter().map(|a| match a {
         crate::query::Arg::Int(n) => Value::Integer(n),
         crate::query::Arg::Text(t) => Value::Text(t),

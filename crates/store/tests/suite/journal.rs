@@ -189,9 +189,13 @@ pub async fn list_messages<H: Harness>(h: H) {
     for n in 0..10 {
         let source = if n % 2 == 0 { "pas" } else { "ris" };
         let mut m = msg(source, Some(&format!("C{n}")), T0 + n);
-        if n == 3 {
-            m.message_type = Some("ORU^R01".into());
-        }
+        m.message_type = match n {
+            3 => Some("ORU^R01".into()),
+            5 => Some("ADT^A31".into()),
+            6 => Some("X_%[1]".into()),
+            7 => Some("YA".into()),
+            _ => m.message_type,
+        };
         ids.push(store.append(m).await.unwrap().id());
     }
     store
@@ -239,6 +243,30 @@ pub async fn list_messages<H: Harness>(h: H) {
         .await
         .unwrap();
     assert_eq!(oru.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[3]]);
+    // Route globs: `*` and `?` wild, everything else (`_`, `%`, `[`) itself, case-sensitive.
+    for (glob, expect) in [
+        ("ADT^A0*", vec![9, 8, 4, 2, 1, 0]),
+        ("ADT^A?1", vec![9, 8, 5, 4, 2, 1, 0]),
+        ("adt^*", vec![]),
+        ("X_%[*", vec![6]),
+        ("X?%[1?", vec![6]),
+        ("Y_*", vec![]),
+        ("*", vec![9, 8, 7, 6, 5, 4, 3, 2, 1, 0]),
+    ] {
+        let found = store
+            .list_messages(MessageFilter {
+                message_type: Some(glob.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let expect: Vec<_> = expect.into_iter().map(|i: usize| ids[i]).collect();
+        assert_eq!(
+            found.iter().map(|m| m.id).collect::<Vec<_>>(),
+            expect,
+            "{glob}"
+        );
+    }
     let c7 = store
         .list_messages(MessageFilter {
             control_id: Some("C7".into()),
