@@ -19,6 +19,7 @@ mod hl7;
 pub mod http;
 pub mod http_client;
 pub mod ingest;
+pub mod metered;
 pub mod metrics;
 pub mod mllp;
 pub mod sink;

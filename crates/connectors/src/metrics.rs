@@ -22,6 +22,15 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    /// Every reason, for series created at zero.
+    pub const ALL: [RejectReason; 5] = [
+        Self::Parse,
+        Self::Validate,
+        Self::Oversize,
+        Self::Unavailable,
+        Self::ConnectionLimit,
+    ];
+
     /// The label value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -112,6 +121,28 @@ impl Metrics {
                 "destination",
             )?,
         })
+    }
+
+    /// Creates a source's series at zero, so the first scrape after a start shows the source
+    /// (and a quiet-feed alert can fire on a source that never received anything). The
+    /// per-type counters start under `type="unknown"`; other types appear as they arrive.
+    pub fn add_source(&self, source: &str) {
+        self.received.with_label_values(&[source, "unknown"]);
+        self.accepted.with_label_values(&[source, "unknown"]);
+        for reason in RejectReason::ALL {
+            self.rejected.with_label_values(&[source, reason.as_str()]);
+        }
+        self.duplicates.with_label_values(&[source]);
+        self.ack_latency.with_label_values(&[source]);
+        self.open_connections.with_label_values(&[source]);
+    }
+
+    /// Creates a destination's sink series at zero.
+    pub fn add_destination(&self, destination: &str) {
+        for outcome in crate::SendOutcome::LABELS {
+            self.sink_sends.with_label_values(&[destination, outcome]);
+        }
+        self.sink_latency.with_label_values(&[destination]);
     }
 
     /// A message arrived (`message_type` is sanitised to a bounded label).
@@ -240,6 +271,37 @@ mod tests {
         assert_eq!(type_label(Some("Smith")), "other");
         assert_eq!(type_label(Some("adt^a01")), "other");
         assert_eq!(type_label(None), "unknown");
+    }
+
+    #[test]
+    fn added_sources_and_destinations_exist_at_zero() {
+        let r = Registry::new();
+        let m = Metrics::new(&r).unwrap();
+        m.add_source("pas");
+        m.add_destination("ris");
+        let mut text = String::new();
+        for family in r.gather() {
+            for metric in family.get_metric() {
+                let labels: Vec<String> = metric
+                    .get_label()
+                    .iter()
+                    .map(|l| format!("{}={}", l.name(), l.value()))
+                    .collect();
+                text.push_str(&format!("{} {}\n", family.name(), labels.join(",")));
+            }
+        }
+        for want in [
+            "junction_messages_received_total source=pas,type=unknown",
+            "junction_messages_accepted_total source=pas,type=unknown",
+            "junction_messages_rejected_total reason=connection_limit,source=pas",
+            "junction_duplicates_total source=pas",
+            "junction_ack_latency_seconds source=pas",
+            "junction_open_connections source=pas",
+            "junction_sink_sends_total destination=ris,outcome=permanent",
+            "junction_sink_latency_seconds destination=ris",
+        ] {
+            assert!(text.contains(want), "{want} missing from\n{text}");
+        }
     }
 
     #[test]

@@ -65,7 +65,10 @@ impl SendOutcome {
         }
     }
 
-    /// The metric label: `delivered`, `retry` or `permanent`.
+    /// Every [`Self::label`], for series created at zero.
+    pub const LABELS: [&'static str; 3] = ["delivered", "retry", "permanent"];
+
+    /// The `outcome` label of `junction_sink_sends_total`.
     pub fn label(&self) -> &'static str {
         match self {
             Self::Delivered => "delivered",

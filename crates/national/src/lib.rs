@@ -11,5 +11,6 @@
 pub mod eps;
 pub mod ers;
 pub mod mesh;
+pub mod metrics;
 pub mod pds;
 pub mod platform;

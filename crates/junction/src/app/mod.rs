@@ -41,6 +41,7 @@ use crate::config::{Config, DestinationKind, Role as ConfigRole, SourceKind, Sto
 use crate::telemetry::{self, Metrics, Readiness, TelemetryState};
 use door::DoorRouting;
 use ingest::StoreIngest;
+use junction_connectors::metered::MeteredSink;
 use observer::MetricsObserver;
 use pipeline::Pipeline;
 use sinks::AnySink;
@@ -52,6 +53,12 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let signal = shutdown_signal();
     let mut tasks = JoinSet::new();
     let registry = prometheus::Registry::new();
+    // process_cpu_seconds_total, process_resident_memory_bytes, process_open_fds, …
+    registry
+        .register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))
+        .context("registering process metrics")?;
     let metrics =
         Metrics::new(&registry, env!("CARGO_PKG_VERSION")).context("registering metrics")?;
     let conn_metrics =
@@ -85,7 +92,9 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     }
 
     national::start_simulators(&cfg, &mut tasks, shutdown.child_token()).await?;
-    let clients = national::clients(&cfg)?;
+    let national_metrics = junction_national::metrics::NationalMetrics::new(&registry)
+        .context("registering metrics")?;
+    let clients = national::clients(&cfg, national_metrics)?;
 
     // Decoding and routing.
     let mut adapters: HashMap<String, Arc<dyn Adapter>> = HashMap::new();
@@ -103,6 +112,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
             Arc::from(built_in(&src.adapter, options)?),
         );
         metrics.add_source(&src.name);
+        conn_metrics.add_source(&src.name);
     }
     let (specs, known) = convert::routes(&cfg);
     let router = Router::compile(&specs, &known).map_err(|errs| {
@@ -121,6 +131,7 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let observer = Arc::new(MetricsObserver(metrics.clone()));
     for dest in &cfg.destinations {
         metrics.add_destination(&dest.name);
+        conn_metrics.add_destination(&dest.name);
         let sink = Arc::new(build_sink(&cfg, dest, &clients, &store, &conn_metrics)?);
         let dispatcher = Dispatcher::new(
             convert::dispatch(&cfg, dest),
@@ -182,8 +193,13 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
 
     // Listeners.
     let ingest = Arc::new(StoreIngest::new(store.clone(), pipeline_wake).with_door_routing(door));
+    // The pollers count what they journal as the listeners do.
+    let polled = Arc::new(junction_connectors::metered::MeteredIngest::new(
+        ingest.clone(),
+        conn_metrics.clone(),
+    ));
     national::spawn_pollers(
-        &cfg, &clients, &store, &ingest, &leases, &mut tasks, &shutdown,
+        &cfg, &clients, &store, &polled, &leases, &mut tasks, &shutdown,
     );
     let readiness = Readiness::new();
     let mllp_names: Vec<String> = cfg
@@ -406,7 +422,10 @@ fn build_sink(
                 .clone()
                 .context("needs [national.ers]")
                 .with_context(ctx)?;
-            AnySink::Ers(junction_national::ers::ErsSink::new(client))
+            AnySink::Ers(MeteredSink::new(
+                junction_national::ers::ErsSink::new(client),
+                metrics.clone(),
+            ))
         }
         DestinationKind::Eps(e) => {
             let service = clients
@@ -414,9 +433,11 @@ fn build_sink(
                 .clone()
                 .context("needs [national.eps]")
                 .with_context(ctx)?;
-            AnySink::Eps(Box::new(
-                national::eps_sink(cfg, e, service).with_context(ctx)?,
-            ))
+            let sink = national::eps_sink(cfg, e, service, clients.metrics.clone());
+            AnySink::Eps(Box::new(MeteredSink::new(
+                sink.with_context(ctx)?,
+                metrics.clone(),
+            )))
         }
         DestinationKind::Mesh(m) => {
             let client = clients
@@ -424,11 +445,9 @@ fn build_sink(
                 .clone()
                 .context("needs [national.mesh]")
                 .with_context(ctx)?;
-            AnySink::Mesh(national::mesh_sink(
-                &cluster::id_namespace(cfg),
-                m,
-                client,
-                store.clone(),
+            AnySink::Mesh(MeteredSink::new(
+                national::mesh_sink(&cluster::id_namespace(cfg), m, client, store.clone()),
+                metrics.clone(),
             ))
         }
         DestinationKind::DicomStore(d) => {

@@ -10,6 +10,7 @@ use junction_connectors::Ingest;
 use junction_model::Event;
 use junction_national::ers::{ErsClient, ErsConfig, SeenReferrals, WorklistPoller};
 use junction_national::mesh::{InboxPoller, MeshClient, MeshConfig, MeshCredentials, PollerConfig};
+use junction_national::metrics::NationalMetrics;
 use junction_national::pds::{Verifier, VerifierConfig};
 use junction_national::platform::{RateLimit, ServiceClient, ServiceConfig, SignedJwtConfig};
 use junction_store::Store;
@@ -33,11 +34,13 @@ pub struct Clients {
     pub eps: Option<ServiceConfig>,
     /// Our MESH mailbox.
     pub mesh: Option<Arc<MeshClient>>,
+    /// What every national client, poller, step and sink counts in.
+    pub metrics: NationalMetrics,
 }
 
 /// Builds every configured client; reads key files and secrets now, so a bad one stops the
 /// start with its config key named.
-pub fn clients(cfg: &Config) -> anyhow::Result<Clients> {
+pub fn clients(cfg: &Config, metrics: NationalMetrics) -> anyhow::Result<Clients> {
     let n = &cfg.national;
     // Request ids must be the same whichever node of a cluster (re)sends a delivery.
     let ids = crate::app::cluster::id_namespace(cfg);
@@ -49,7 +52,9 @@ pub fn clients(cfg: &Config) -> anyhow::Result<Clients> {
     };
     let ers = match (&n.ers, service("ers", &n.ers)?) {
         (Some(s), Some(sc)) => {
-            let api = ServiceClient::new(sc).context("national.ers")?;
+            let api = ServiceClient::new(sc)
+                .context("national.ers")?
+                .with_metrics(metrics.clone());
             let ods = s.ods_code.clone().unwrap_or_default();
             let services = cfg
                 .sources
@@ -88,7 +93,8 @@ pub fn clients(cfg: &Config) -> anyhow::Result<Clients> {
             if let Some(tls) = &m.tls {
                 config.tls = convert::client_tls(tls);
             }
-            Some(Arc::new(MeshClient::new(config).context("national.mesh")?))
+            let client = MeshClient::new(config).context("national.mesh")?;
+            Some(Arc::new(client.with_metrics(metrics.clone())))
         }
         None => None,
     };
@@ -97,6 +103,7 @@ pub fn clients(cfg: &Config) -> anyhow::Result<Clients> {
         ers,
         eps: service("eps", &n.eps)?,
         mesh,
+        metrics,
     })
 }
 
@@ -182,7 +189,8 @@ pub fn steps(cfg: &Config, clients: &Clients) -> anyhow::Result<Steps> {
             cache_size: settings.cache_size,
             ..VerifierConfig::new(service.clone())
         })
-        .context("steps.pds_verify")?;
+        .context("steps.pds_verify")?
+        .with_metrics(clients.metrics.clone());
         steps.insert("pds_verify".into(), Arc::new(PdsVerify(verifier)));
     }
     Ok(steps)
@@ -332,6 +340,7 @@ pub fn eps_sink(
     cfg: &Config,
     e: &crate::config::EpsSink,
     service: ServiceConfig,
+    metrics: NationalMetrics,
 ) -> anyhow::Result<junction_national::eps::EpsSink> {
     use junction_national::eps::{EpsConfig, EpsEnvironment, EpsOptions, EpsSink};
     let eps = cfg.national.eps.as_ref();
@@ -349,7 +358,7 @@ pub fn eps_sink(
             ..EpsOptions::default()
         },
     };
-    Ok(EpsSink::new(service, config)?)
+    Ok(EpsSink::new(service, config)?.with_metrics(metrics))
 }
 
 /// A MESH destination's sink; the MESH message id of each delivery is kept in the store's

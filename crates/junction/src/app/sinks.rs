@@ -1,10 +1,12 @@
-//! The destinations' sinks as one closed enum, adapted to the dispatcher's `Sink` trait.
+//! The destinations' sinks as one closed enum, adapted to the dispatcher's `Sink` trait. The
+//! local sinks count their own sends; the national ones are wrapped in [`MeteredSink`].
 
 use junction_connectors::OutboundDelivery;
 use junction_connectors::Sink as _;
 use junction_connectors::dicom::DicomStoreSink;
 use junction_connectors::fhir_http::FhirHttpSink;
 use junction_connectors::file::FileSink;
+use junction_connectors::metered::MeteredSink;
 use junction_connectors::mllp::MllpSink;
 use junction_national::eps::EpsSink;
 use junction_national::ers::ErsSink;
@@ -21,11 +23,11 @@ pub enum AnySink {
     /// One file per delivery.
     File(FileSink),
     /// e-RS review outcomes.
-    Ers(ErsSink),
+    Ers(MeteredSink<ErsSink>),
     /// EPS prescriptions.
-    Eps(Box<EpsSink>),
+    Eps(Box<MeteredSink<EpsSink>>),
     /// A MESH mailbox.
-    Mesh(MeshSink),
+    Mesh(MeteredSink<MeshSink>),
     /// C-STORE to a DICOM AE.
     DicomStore(DicomStoreSink),
 }

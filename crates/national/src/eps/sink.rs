@@ -60,6 +60,12 @@ impl EpsSink {
         Ok(Self { client, config })
     }
 
+    /// Counts the client's token fetches and 429 answers in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::NationalMetrics) -> Self {
+        self.client = self.client.with_metrics(metrics);
+        self
+    }
+
     /// The platform client (its name, its delivery request ids).
     pub fn client(&self) -> &ServiceClient {
         &self.client

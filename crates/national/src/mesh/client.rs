@@ -9,6 +9,7 @@ use super::chunk::{self, DEFAULT_CHUNK_SIZE};
 use super::http::{Answer, Call, exchange};
 use super::message::{InboxMessage, OutgoingMessage, Tracked};
 use super::{MeshConfig, MeshError};
+use crate::metrics::NationalMetrics;
 
 /// Most inbox pages followed in one [`MeshClient::list_inbox`] (500 ids a page).
 const MAX_PAGES: usize = 20;
@@ -18,6 +19,7 @@ pub struct MeshClient {
     config: MeshConfig,
     base: String,
     client: HttpClient,
+    metrics: NationalMetrics,
 }
 
 impl MeshClient {
@@ -30,7 +32,20 @@ impl MeshClient {
             config,
             base,
             client,
+            metrics: NationalMetrics::default(),
         })
+    }
+
+    /// Counts this client's 429 answers (as service `mesh`) and inbox depths in `metrics`.
+    pub fn with_metrics(mut self, metrics: NationalMetrics) -> Self {
+        metrics.add_service("mesh");
+        self.metrics = metrics;
+        self
+    }
+
+    /// The metrics this client counts in.
+    pub fn metrics(&self) -> &NationalMetrics {
+        &self.metrics
     }
 
     /// The mailbox this client acts for.
@@ -57,7 +72,11 @@ impl MeshClient {
             headers,
             body,
         };
-        exchange(&self.client, &self.config, &self.base, call).await
+        let answer = exchange(&self.client, &self.config, &self.base, call).await;
+        if let Err(MeshError::Unavailable { status: 429, .. }) = &answer {
+            self.metrics.rate_limited("mesh");
+        }
+        answer
     }
 
     /// Validates the mailbox (MESH asks for this once a day): checks reachability and auth.

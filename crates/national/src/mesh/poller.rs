@@ -62,6 +62,7 @@ pub struct InboxPoller {
 impl InboxPoller {
     /// A poller of `client`'s mailbox.
     pub fn new(client: Arc<MeshClient>, config: PollerConfig) -> Self {
+        client.metrics().add_mesh_inbox(&config.source);
         Self { client, config }
     }
 
@@ -69,6 +70,9 @@ impl InboxPoller {
     /// when the inbox cannot be listed or MESH refuses our credentials (403).
     pub async fn poll_once(&self, ingest: &impl Ingest) -> Result<PollReport, MeshError> {
         let ids = self.client.list_inbox().await?;
+        self.client
+            .metrics()
+            .mesh_inbox(&self.config.source, ids.len());
         let mut report = PollReport {
             listed: ids.len(),
             ..PollReport::default()

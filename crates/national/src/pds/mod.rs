@@ -131,6 +131,18 @@ impl PdsClient {
         Self { client }
     }
 
+    /// Counts lookups, token fetches and 429 answers in `metrics`.
+    pub fn with_metrics(self, metrics: crate::metrics::NationalMetrics) -> Self {
+        Self {
+            client: self.client.with_metrics(metrics),
+        }
+    }
+
+    /// The metrics its service client counts in.
+    pub fn metrics(&self) -> &crate::metrics::NationalMetrics {
+        self.client.metrics()
+    }
+
     /// `GET /Patient/{nhsNumber}` with a fresh `X-Request-ID` and, when given,
     /// `X-Correlation-ID`.
     pub async fn get_patient(

@@ -86,10 +86,27 @@ impl Verifier {
         }
     }
 
+    /// Counts every check's outcome (and the client's token fetches and 429s) in `metrics`.
+    pub fn with_metrics(self, metrics: crate::metrics::NationalMetrics) -> Self {
+        Self {
+            client: self.client.with_metrics(metrics),
+            cache: self.cache,
+        }
+    }
+
     /// Checks the event's patient against PDS and sets `event.annotations["pds"]`; on an
     /// error nothing is set.
     pub async fn verify(&self, event: &mut Event) -> Result<(), PdsError> {
-        let annotation = self.check(event).await?;
+        let checked = self.check(event).await;
+        let outcome = match &checked {
+            Ok(annotation) => annotation["outcome"].as_str().unwrap_or("no_answer"),
+            Err(PdsError::Unavailable { .. }) => "unavailable",
+            Err(PdsError::Refused { .. }) => "refused",
+            Err(PdsError::Malformed) => "malformed",
+            Err(PdsError::Api(_)) => "no_answer",
+        };
+        self.client.metrics().pds_lookup(outcome);
+        let annotation = checked?;
         event.annotations.insert(ANNOTATION.to_string(), annotation);
         Ok(())
     }

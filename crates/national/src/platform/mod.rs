@@ -15,6 +15,8 @@ use junction_connectors::tls::TlsClientConfig;
 use junction_connectors::{ConnectorError, SendOutcome};
 use uuid::Uuid;
 
+use crate::metrics::NationalMetrics;
+
 pub mod rate;
 pub mod token;
 
@@ -192,6 +194,7 @@ pub struct ServiceClient {
     client: HttpClient,
     tokens: Option<TokenCache>,
     bucket: Option<TokenBucket>,
+    metrics: NationalMetrics,
 }
 
 impl ServiceClient {
@@ -211,7 +214,24 @@ impl ServiceClient {
             client,
             tokens,
             bucket,
+            metrics: NationalMetrics::default(),
         })
+    }
+
+    /// Counts this client's token fetches and 429 answers in `metrics` (under its name),
+    /// with the service's series created at zero.
+    pub fn with_metrics(mut self, metrics: NationalMetrics) -> Self {
+        metrics.add_service(&self.config.name);
+        if let Some(tokens) = &mut self.tokens {
+            tokens.observe(&self.config.name, metrics.clone());
+        }
+        self.metrics = metrics;
+        self
+    }
+
+    /// The metrics this client counts in.
+    pub fn metrics(&self) -> &NationalMetrics {
+        &self.metrics
     }
 
     /// The service's name.
@@ -239,15 +259,19 @@ impl ServiceClient {
         self.pace().await;
         let token = self.bearer().await?;
         let first = self.exchange(req, token.as_deref()).await?;
-        match (&self.tokens, token) {
+        let answer = match (&self.tokens, token) {
             (Some(tokens), Some(stale)) if first.status == StatusCode::UNAUTHORIZED => {
                 tokens.invalidate(&stale).await;
                 let fresh = self.bearer().await?;
                 self.pace().await;
-                self.exchange(req, fresh.as_deref()).await
+                self.exchange(req, fresh.as_deref()).await?
             }
-            _ => Ok(first),
+            _ => first,
+        };
+        if answer.status == StatusCode::TOO_MANY_REQUESTS {
+            self.metrics.rate_limited(&self.config.name);
         }
+        Ok(answer)
     }
 
     async fn pace(&self) {

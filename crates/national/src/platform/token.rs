@@ -17,6 +17,8 @@ use junction_connectors::tls::TlsClientConfig;
 use serde::Serialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+
+use crate::metrics::NationalMetrics;
 use uuid::Uuid;
 
 /// A signed JWT lives this long (the platform refuses more than 5 minutes).
@@ -84,6 +86,8 @@ pub struct TokenCache {
     key: EncodingKey,
     http: HttpClient,
     current: Mutex<Option<Cached>>,
+    metrics: NationalMetrics,
+    service: String,
 }
 
 impl TokenCache {
@@ -106,7 +110,15 @@ impl TokenCache {
             key,
             http,
             current: Mutex::new(None),
+            metrics: NationalMetrics::default(),
+            service: String::new(),
         })
+    }
+
+    /// Counts this cache's token fetches as `service`'s in `metrics`.
+    pub fn observe(&mut self, service: &str, metrics: NationalMetrics) {
+        self.service = service.to_string();
+        self.metrics = metrics;
     }
 
     /// A valid bearer token: the cached one, or a fresh one (one fetch at a time).
@@ -117,7 +129,9 @@ impl TokenCache {
         {
             return Ok(c.token.clone());
         }
-        let (token, lifetime) = self.fetch().await?;
+        let fetched = self.fetch().await;
+        self.metrics.token_refresh(&self.service, fetched.is_ok());
+        let (token, lifetime) = fetched?;
         let margin = REFRESH_MARGIN.min(lifetime / 10);
         *current = Some(Cached {
             token: token.clone(),
