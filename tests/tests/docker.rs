@@ -2,17 +2,23 @@
 //! every metric the Grafana dashboard and the Prometheus alerts name is exported by the real
 //! binary; the ports compose publishes, the Dockerfile exposes, its health check probes and
 //! Prometheus scrapes are the ones the mounted configs listen on; every mounted config passes
-//! `junction check` with the image's and compose's paths mapped to this checkout; and the
-//! Dockerfile builds with the pinned toolchain and runs as a fixed non-root user.
+//! `junction check` with the image's and compose's paths mapped to this checkout (its secrets to
+//! temporary test files); secrets reach the services as files compose declares and grants,
+//! never as environment variables; PostgreSQL checks a SCRAM password read from a file; every
+//! image is pinned to an exact version; and the Dockerfile builds with the pinned toolchain and
+//! runs as a fixed non-root user.
 
 mod docker_files;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use docker_files::compose::{
+    declared_secrets, granted_secrets, secret_name, service_scalar, services, unpinned,
+};
 use docker_files::deploy::{
     alert_exprs, docker_file, exec_form, instructions, items, listens, pairs, repo, scrape_targets,
-    service_key, toml_strings,
+    section, service_key, toml_strings,
 };
 use docker_files::grafana::{collect_uids, dashboard_exprs, names_in};
 use docker_files::nodes::{
@@ -300,18 +306,6 @@ fn mounted_configs_pass_junction_check() {
         let (ok, errors) = check(&path);
         assert!(ok, "{node} on SQLite: junction check: {errors:#?}");
 
-        // Token secrets come from the node's compose environment, interpolated, not committed.
-        let env = pairs(&service_key(&compose, node, "environment").expect("environment"));
-        for (_, key, var) in toml_strings(&text)
-            .into_iter()
-            .filter(|(h, k, _)| h == "http.tokens" && k == "token_env")
-        {
-            let value = env.iter().find(|(k, _)| *k == var).map(|(_, v)| v.as_str());
-            assert!(
-                value.is_some_and(|v| v.starts_with("${") && v.ends_with('}')),
-                "{node}: {key} {var} must come from compose's environment as ${{{var}:?…}}: {value:?}"
-            );
-        }
         let name = format!("name = \"{node}\"");
         assert!(text.contains(&name), "{node}: [node] {name}");
         // Settings only (comments may name the file), with this node's name blanked.
@@ -346,16 +340,20 @@ fn dockerfile_builds_pinned_and_runs_as_a_fixed_non_root_user() {
                 .map(|c| c.trim_matches('"').to_owned())
         })
         .expect("channel");
-    let minor: Vec<&str> = channel.split('.').take(2).collect();
     let froms: Vec<&String> = steps
         .iter()
         .filter(|(k, _)| k == "FROM")
         .map(|(_, a)| a)
         .collect();
     assert_eq!(froms.len(), 2, "build and runtime stages: {froms:?}");
-    assert_eq!(
-        *froms[0],
-        format!("rust:{}-slim-bookworm AS build", minor.join("."))
+    // The exact release, not the moving `rust:1.95` tag.
+    assert_eq!(*froms[0], format!("rust:{channel}-slim-bookworm AS build"));
+    assert_eq!(channel.split('.').count(), 3, "toolchain channel {channel}");
+    // The runtime is the builder's Debian (bookworm, 12) so the binary's glibc matches.
+    assert!(
+        froms[1].starts_with("debian:12.") && froms[1].ends_with("-slim"),
+        "runtime stage on a Debian 12 point release: {}",
+        froms[1]
     );
     assert!(
         steps
@@ -403,4 +401,199 @@ fn dockerfile_builds_pinned_and_runs_as_a_fixed_non_root_user() {
             ".dockerignore leaves out {entry}"
         );
     }
+}
+
+#[test]
+fn secrets_reach_the_nodes_as_files_compose_declares_and_grants() {
+    let compose = docker_file("compose.yaml");
+    let declared = declared_secrets(&compose);
+    assert!(!declared.is_empty(), "compose declares no secrets");
+    for (name, file) in &declared {
+        // File-based, under docker/secrets/ (git-ignored), never `environment:` or `external:`.
+        assert!(
+            file.as_deref()
+                .is_some_and(|f| f == format!("./secrets/{name}")),
+            "secret {name} must be `file: ./secrets/{name}`: {file:?}"
+        );
+    }
+    let ignore = std::fs::read_to_string(repo().join(".gitignore")).expect(".gitignore");
+    assert!(
+        ignore.lines().any(|l| l.trim() == "/docker/secrets/"),
+        ".gitignore leaves out docker/secrets/"
+    );
+    for node in NODES {
+        // Nothing secret in the environment: no .env file, no interpolation, no secret-like key.
+        assert_eq!(service_scalar(&compose, node, "env_file"), None, "{node}");
+        assert!(service_key(&compose, node, "env_file").is_none(), "{node}");
+        let env = service_key(&compose, node, "environment")
+            .map(|e| pairs(&e))
+            .unwrap_or_default();
+        for (k, v) in &env {
+            let key = k.to_ascii_uppercase();
+            assert!(
+                !["TOKEN", "PASSWORD", "SECRET", "KEY", "PASS"]
+                    .iter()
+                    .any(|w| key.contains(w))
+                    && !v.contains("${"),
+                "{node}: secret-like environment entry {k}: pass it as a secret file"
+            );
+        }
+        let text = std::fs::read_to_string(mounted_config(&compose, node)).expect("config");
+        let strings = toml_strings(&text);
+        let envs: Vec<_> = strings
+            .iter()
+            .filter(|(_, k, _)| k.ends_with("_env"))
+            .collect();
+        assert!(
+            envs.is_empty(),
+            "{node}: secrets from the environment: {envs:?}"
+        );
+        let granted = granted_secrets(&compose, node);
+        let files: Vec<_> = strings
+            .iter()
+            .filter(|(_, k, _)| k.ends_with("_file"))
+            .collect();
+        for (header, key, value) in &files {
+            let name = secret_name(value).unwrap_or_else(|| {
+                panic!("{node}: [{header}] {key} = {value}: not a /run/secrets/<name> path")
+            });
+            assert!(
+                declared.iter().any(|(d, _)| d == name),
+                "{node}: [{header}] {key}: compose declares no secret {name}"
+            );
+            assert!(
+                granted.iter().any(|g| g == name),
+                "{node}: [{header}] {key}: compose does not grant {node} the secret {name}"
+            );
+        }
+        let tokens = text.matches("[[http.tokens]]").count();
+        let token_files = files
+            .iter()
+            .filter(|(h, k, _)| h == "http.tokens" && k == "token_file");
+        assert_eq!(
+            token_files.count(),
+            tokens,
+            "{node}: every token a token_file"
+        );
+        assert!(
+            files
+                .iter()
+                .any(|(h, k, _)| h == "store" && k == "password_file"),
+            "{node}: the store's password from password_file"
+        );
+        // Only what the node reads.
+        for name in &granted {
+            assert!(
+                files.iter().any(|(_, _, v)| secret_name(v) == Some(name)),
+                "{node} is granted {name} but its config does not read it"
+            );
+        }
+    }
+}
+
+#[test]
+fn postgres_checks_a_scram_password_from_a_file() {
+    let compose = docker_file("compose.yaml");
+    let env = pairs(&service_key(&compose, "postgres", "environment").expect("environment"));
+    let get = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    assert_eq!(
+        get("POSTGRES_PASSWORD"),
+        None,
+        "the password from a file, not the env"
+    );
+    let file = get("POSTGRES_PASSWORD_FILE").expect("POSTGRES_PASSWORD_FILE");
+    let name = secret_name(file).expect("POSTGRES_PASSWORD_FILE under /run/secrets");
+    assert!(
+        granted_secrets(&compose, "postgres")
+            .iter()
+            .any(|g| g == name),
+        "postgres is not granted {name}"
+    );
+    assert!(
+        declared_secrets(&compose)
+            .iter()
+            .any(|(d, f)| d == name && f.is_some())
+    );
+    assert_eq!(get("POSTGRES_HOST_AUTH_METHOD"), Some("scram-sha-256"));
+    let initdb: Vec<&str> = get("POSTGRES_INITDB_ARGS")
+        .expect("POSTGRES_INITDB_ARGS")
+        .split_whitespace()
+        .collect();
+    for arg in ["--auth-host=scram-sha-256", "--auth-local=scram-sha-256"] {
+        assert!(
+            initdb.contains(&arg),
+            "POSTGRES_INITDB_ARGS lacks {arg}: {initdb:?}"
+        );
+    }
+    for (k, v) in &env {
+        assert!(
+            !["trust", "md5", "password"].contains(&v.as_str()),
+            "{k}: {v}"
+        );
+    }
+    // The health check needs no password.
+    let health = pairs(&section(&compose, &["services", "postgres", "healthcheck"]).expect("hc"));
+    let test = health
+        .iter()
+        .find(|(k, _)| k == "test")
+        .map(|(_, v)| v.clone());
+    assert!(
+        test.is_some_and(|t| t.contains("pg_isready")),
+        "pg_isready health check"
+    );
+
+    // The nodes log in with the same secret, and their URL holds no password.
+    for node in NODES {
+        let text = std::fs::read_to_string(mounted_config(&compose, node)).expect("config");
+        let store: Vec<_> = toml_strings(&text)
+            .into_iter()
+            .filter(|(h, _, _)| h == "store")
+            .collect();
+        let value = |key: &str| {
+            store
+                .iter()
+                .find(|(_, k, _)| k == key)
+                .map(|(_, _, v)| v.clone())
+        };
+        assert_eq!(value("type").as_deref(), Some("postgres"), "{node}");
+        assert_eq!(value("password_file").as_deref(), Some(file), "{node}");
+        let url = value("url").expect("store url");
+        let userinfo = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split_once('@'))
+            .map(|(u, _)| u)
+            .unwrap_or_default();
+        assert!(
+            !userinfo.contains(':') && !url.contains("password="),
+            "{node}: the store URL holds a password"
+        );
+    }
+}
+
+#[test]
+fn every_image_is_pinned_to_an_exact_version() {
+    let compose = docker_file("compose.yaml");
+    let mut refs = Vec::new();
+    for service in services(&compose) {
+        let image = service_scalar(&compose, &service, "image");
+        if service_scalar(&compose, &service, "build").is_some() {
+            // Built here from the Dockerfile, whose bases are checked below.
+            continue;
+        }
+        refs.push((
+            service.clone(),
+            image.unwrap_or_else(|| panic!("{service}: no image")),
+        ));
+    }
+    assert!(refs.len() >= 3, "postgres, prometheus, grafana: {refs:?}");
+    for (kw, args) in instructions(&docker_file("Dockerfile")) {
+        if kw == "FROM" {
+            refs.push(("Dockerfile".into(), args));
+        }
+    }
+    let loose: Vec<String> = refs
+        .iter()
+        .filter_map(|(at, image)| unpinned(image).map(|why| format!("{at}: {why}")))
+        .collect();
+    assert!(loose.is_empty(), "images not pinned: {loose:#?}");
 }

@@ -1,11 +1,13 @@
 //! The Junction nodes of the Docker deployment: which config compose mounts for each, their
-//! ports, the config rewritten to this checkout's paths, and `junction check` run on it.
+//! ports, the config rewritten to this checkout's paths (secrets to temporary test files), and
+//! `junction check` run on it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use junction_e2e::gateway::binary;
 
+use super::compose::{SECRETS_DIR, granted_secrets, test_secret};
 use super::deploy::{docker_file, instructions, items, repo, service_key, toml_strings};
 
 /// Where the image reads its config (Dockerfile CMD) and compose mounts each node's.
@@ -33,7 +35,9 @@ pub fn port_of(addr: &str) -> u16 {
 }
 
 /// Rewrites the image's and compose's container paths in a node config to this checkout's
-/// (the Dockerfile's COPY sources, compose's bind mounts) or to `data` (named volumes).
+/// (the Dockerfile's COPY sources, compose's bind mounts) or to `data` (named volumes). Each
+/// secret compose grants the node (`/run/secrets/<name>`) becomes a file under `data/secrets`
+/// holding a 32-character test secret, since the real ones are never in the checkout.
 pub fn host_paths(compose: &str, node: &str, cfg: &str, data: &Path) -> String {
     let mut map: Vec<(String, String)> = Vec::new();
     for (kw, args) in instructions(&docker_file("Dockerfile")) {
@@ -57,6 +61,13 @@ pub fn host_paths(compose: &str, node: &str, cfg: &str, data: &Path) -> String {
             map.push((dst.to_owned(), host.display().to_string()));
         }
     }
+    let secrets = data.join("secrets");
+    std::fs::create_dir_all(&secrets).expect("secrets dir");
+    for name in granted_secrets(compose, node) {
+        let host = secrets.join(&name);
+        std::fs::write(&host, format!("{}\n", test_secret(&name))).expect("write test secret");
+        map.push((format!("{SECRETS_DIR}/{name}"), host.display().to_string()));
+    }
     let mut out = cfg.to_owned();
     for (_, key, value) in toml_strings(cfg) {
         if !value.starts_with('/') {
@@ -64,7 +75,7 @@ pub fn host_paths(compose: &str, node: &str, cfg: &str, data: &Path) -> String {
         }
         let (dst, host) = map
             .iter()
-            .find(|(dst, _)| value.starts_with(&format!("{dst}/")))
+            .find(|(dst, _)| value == *dst || value.starts_with(&format!("{dst}/")))
             .unwrap_or_else(|| {
                 panic!("{node}: {key} = {value}: neither the image nor compose provides it")
             });
