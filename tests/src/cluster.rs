@@ -127,6 +127,7 @@ pub fn head_at(
 name = "{node}"
 
 [log]
+format = "json"
 level = "{level}"
 
 [store]

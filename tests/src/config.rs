@@ -14,7 +14,8 @@ pub fn head(dir: &Path) -> String {
 name = "e2e"
 
 [log]
-level = "error"
+format = "json"
+level = "info"
 
 [store]
 type = "sqlite"

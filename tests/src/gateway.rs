@@ -3,13 +3,19 @@
 //! The binary is the one `cargo test --workspace` builds next to this test executable
 //! (`target/<profile>/junction`). `junction run` prints one JSON line to stdout when it is ready:
 //! `{"event":"ready","http":"127.0.0.1:port","sources":{"name":"127.0.0.1:port",…}}`; the kit
-//! waits for that line instead of sleeping.
+//! waits for that line instead of sleeping. Its stderr (the log) is read line by line, passed
+//! on to the test's own output, and every JSON line held to `json_log::check_line`: dropping
+//! the `Gateway` fails the test on any line with a duplicate key or no text.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use crate::json_log;
 
 /// Path of the `junction` binary built for this test run.
 pub fn binary() -> PathBuf {
@@ -78,6 +84,9 @@ pub struct Gateway {
     pub http: SocketAddr,
     /// Bound address of each listening source, by name.
     pub sources: HashMap<String, SocketAddr>,
+    /// The stderr reader and the JSON log lines it found malformed.
+    log: Option<JoinHandle<()>>,
+    bad_log_lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Gateway {
@@ -90,9 +99,11 @@ impl Gateway {
             .arg(&path)
             .current_dir(dir)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("start junction");
+        let bad_log_lines = Arc::new(Mutex::new(Vec::new()));
+        let log = read_log(child.stderr.take().expect("stderr"), bad_log_lines.clone());
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let ready = loop {
@@ -129,7 +140,24 @@ impl Gateway {
             dir: dir.to_path_buf(),
             http,
             sources,
+            log: Some(log),
+            bad_log_lines,
         }
+    }
+
+    /// After the process has exited: the whole log has been read and every JSON line in it
+    /// was well formed.
+    fn assert_log_well_formed(&mut self) {
+        if let Some(reader) = self.log.take() {
+            reader.join().expect("log reader");
+        }
+        let bad = self.bad_log_lines.lock().expect("log lines");
+        assert!(
+            bad.is_empty(),
+            "junction wrote {} malformed JSON log line(s):\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
     }
 
     /// The bound address of a source.
@@ -151,9 +179,30 @@ impl Gateway {
     }
 }
 
+/// Reads the child's stderr to its end on a thread: each line goes to this test's stderr
+/// (captured by the test harness, shown when the test fails) and each JSON line is checked.
+fn read_log(stderr: std::process::ChildStderr, bad: Arc<Mutex<Vec<String>>>) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            eprintln!("{line}");
+            if line.trim_start().starts_with('{')
+                && let Err(e) = json_log::check_line(&line)
+            {
+                bad.lock().expect("log lines").push(format!("{e}: {line}"));
+            }
+        }
+    })
+}
+
 impl Drop for Gateway {
+    /// Stops the process if it still runs, then fails the test on a malformed JSON log line
+    /// (unless the test is already failing).
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !std::thread::panicking() {
+            self.assert_log_well_formed();
+        }
     }
 }

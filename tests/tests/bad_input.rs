@@ -473,6 +473,39 @@ async fn a_nak_never_quotes_patient_data_as_a_segment_name() {
     );
 }
 
+/// At `debug`, a message the adapter cannot decode and one the parser refuses: every JSON log
+/// line keeps its text (`message`) and no field repeats a key. `Gateway`'s drop checks each
+/// line with a strict parser; here the test also asserts the decode failure was logged at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_log_lines_at_debug_keep_their_text() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let head = config::head(tmp.path()).replacen("level = \"info\"", "level = \"debug\"", 1);
+    assert!(
+        head.contains("level = \"debug\""),
+        "the head's log level moved"
+    );
+    let cfg = [head, config::mllp_source("pas", "")].concat();
+    let gw = tokio::task::block_in_place(|| Gateway::start(tmp.path(), &cfg));
+    let mut conn = RawConn::connect(gw.source("pas")).await.expect("connect");
+    conn.write(&frame(&a01_without_admit_date("DBG1")))
+        .await
+        .expect("write");
+    let Reply::Frame(ack) = conn.reply(REPLY).await else {
+        panic!("no ACK for a message the adapter cannot decode")
+    };
+    assert_eq!(msas(&ack)[0].code, "AA");
+    let bad = msg_text("DBG2").replacen("MSH|^~\\&|", "MSH|^~\\&", 1);
+    conn.write(&frame(bad.as_bytes())).await.expect("write");
+    let Reply::Frame(_) = conn.reply(REPLY).await else {
+        panic!("no reply to a message the parser refuses")
+    };
+    eventually(REPLY, "the decode failure journaled", || async {
+        (!http::messages(gw.http, "state=failed").await.is_empty()).then_some(())
+    })
+    .await;
+    assert!(gw.stop().success(), "clean stop");
+}
+
 /// The soft limit on open files of this process (the gateway inherits the same).
 fn open_files_limit() -> u64 {
     let limits = std::fs::read_to_string("/proc/self/limits").expect("read /proc/self/limits");

@@ -48,7 +48,14 @@ async fn dashboard_and_alerts_name_only_exported_metrics() {
     let mut exprs = Vec::new();
     dashboard_exprs(&dashboard, &mut exprs);
     let in_dashboard = names_in(&exprs);
-    let in_alerts = names_in(&alert_exprs(&docker_file("prometheus/alerts.yml")));
+    let alerts = docker_file("prometheus/alerts.yml");
+    // Series the rules record themselves (`record: junction:working_hours`) are not scraped.
+    let recorded: Vec<&str> = alerts
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- record: "))
+        .collect();
+    let mut in_alerts = names_in(&alert_exprs(&alerts));
+    in_alerts.retain(|name| !recorded.contains(&name.as_str()));
     // The panels and alerts the deployment promises.
     for name in [
         "junction_messages_received_total",
@@ -67,8 +74,12 @@ async fn dashboard_and_alerts_name_only_exported_metrics() {
     for name in [
         "up",
         "junction_queue_depth",
+        "junction_queue_oldest_age_seconds",
         "junction_deliveries_total",
         "junction_breaker_open",
+        "junction_messages_received_total",
+        "junction_messages_routed_total",
+        "junction_store_commit_failures_total",
     ] {
         assert!(in_alerts.contains(name), "no alert uses {name}");
     }

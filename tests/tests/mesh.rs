@@ -13,12 +13,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
-use junction_e2e::config;
 use junction_e2e::gateway::Gateway;
 use junction_e2e::http;
 use junction_e2e::mllp::{MllpClient, adt_a01};
 use junction_e2e::nhs::nhs_numbers;
 use junction_e2e::wait::eventually;
+use junction_e2e::{config, first_scrape};
 use junction_national::mesh::{
     InboxMessage, MeshClient, MeshConfig, MeshCredentials, OutgoingMessage, Tracked,
 };
@@ -206,6 +206,20 @@ async fn mesh_inbox_journals_routes_and_acknowledges() {
     ]
     .concat();
     let gw = Gateway::start(tmp.path(), &cfg);
+    let first = http::metrics_text(gw.http).await;
+    let missing = first_scrape::missing_series(&first, &["mesh-in"], &["out"], &["mesh"]);
+    assert!(
+        missing.is_empty(),
+        "absent at the first scrape: {missing:#?}"
+    );
+    assert!(
+        first_scrape::has_series(
+            &first,
+            "junction_mesh_inbox_messages",
+            &[("source", "mesh-in")]
+        ),
+        "no MESH inbox depth for mesh-in at the first scrape"
+    );
 
     let nhs = &nhs_numbers(1)[0];
     let patient = json!({

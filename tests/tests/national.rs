@@ -13,7 +13,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use junction_e2e::config;
 use junction_e2e::fhir_server::FhirServer;
 use junction_e2e::gateway::Gateway;
 use junction_e2e::http;
@@ -21,6 +20,7 @@ use junction_e2e::mllp::{MllpClient, adt_a01};
 use junction_e2e::mllp_peer::MllpPeer;
 use junction_e2e::nhs::nhs_numbers;
 use junction_e2e::wait::eventually;
+use junction_e2e::{config, first_scrape};
 use junction_sim::eps::Operation;
 use junction_sim::national::{ERS_BASE, NationalSim, PDS_BASE, SimAuth, TOKEN_PATH};
 use junction_sim::platform::generate_key_pair;
@@ -209,6 +209,19 @@ async fn national_services_end_to_end() {
     ]
     .concat();
     let gw = Gateway::start(tmp.path(), &cfg);
+
+    // Before any message: every series of every source, destination and national service.
+    let first = http::metrics_text(gw.http).await;
+    let missing = first_scrape::missing_series(
+        &first,
+        &["pas", "epma", "ers", "fhir-in"],
+        &["fhir", "review", "pas-referrals", "ers", "eps"],
+        &["pds", "ers", "eps"],
+    );
+    assert!(
+        missing.is_empty(),
+        "absent at the first scrape: {missing:#?}"
+    );
 
     // ADT → PDS verification → branch.
     let mut pas = MllpClient::connect(gw.source("pas"))
