@@ -34,6 +34,13 @@ pub trait Adapter: Send + Sync {
     /// The adapter's registry name, e.g. `"pas"`.
     fn name(&self) -> &'static str;
 
+    /// Every event kind [`Adapter::decode`] can produce: each a kind name
+    /// (`"patient.admitted"`) or a prefix ending in `*` (`"fhir.*"`). `junction check` refuses
+    /// a route whose `kinds` can match none of its sources' kinds (a typo such as
+    /// `referal.received` would otherwise never match), and the golden tests fail on an event
+    /// of a kind not declared here ([`declares_kind`]).
+    fn kinds(&self) -> &'static [&'static str];
+
     /// Decodes one message into zero or more events.
     fn decode(&self, msg: &Inbound<'_>) -> Result<Vec<Event>, DecodeError>;
 }
@@ -43,7 +50,19 @@ impl<A: Adapter + ?Sized> Adapter for Box<A> {
         (**self).name()
     }
 
+    fn kinds(&self) -> &'static [&'static str] {
+        (**self).kinds()
+    }
+
     fn decode(&self, msg: &Inbound<'_>) -> Result<Vec<Event>, DecodeError> {
         (**self).decode(msg)
     }
+}
+
+/// Whether `adapter` declares `kind` among its [`Adapter::kinds`].
+pub fn declares_kind(adapter: &dyn Adapter, kind: &str) -> bool {
+    adapter.kinds().iter().any(|k| match k.strip_suffix('*') {
+        Some(prefix) => kind.starts_with(prefix),
+        None => *k == kind,
+    })
 }

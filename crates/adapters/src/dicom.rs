@@ -90,6 +90,10 @@ impl Adapter for DicomAdapter {
         "dicom"
     }
 
+    fn kinds(&self) -> &'static [&'static str] {
+        &["imaging.study-available"]
+    }
+
     fn decode(&self, msg: &Inbound<'_>) -> Result<Vec<Event>, DecodeError> {
         let value: serde_json::Value = serde_json::from_slice(msg.bytes).map_err(|e| {
             DecodeError::new(

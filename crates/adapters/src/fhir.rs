@@ -23,6 +23,20 @@ impl Adapter for FhirAdapter {
         "fhir"
     }
 
+    fn kinds(&self) -> &'static [&'static str] {
+        &[
+            "patient.updated",
+            "encounter.updated",
+            "order.placed",
+            "result.reported",
+            "imaging.study-available",
+            "prescription.issued",
+            "appointment.booked",
+            "referral.reviewed",
+            "fhir.*",
+        ]
+    }
+
     fn decode(&self, msg: &Inbound<'_>) -> Result<Vec<Event>, DecodeError> {
         let body = msg
             .bytes
@@ -162,6 +176,9 @@ mod tests {
         let body = r#"{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018"}]}"#;
         let events = decode(body).unwrap();
         assert_eq!(events[0].kind.as_str(), "patient.updated");
+        assert!(crate::declares_kind(&FhirAdapter, "patient.updated"));
+        assert!(crate::declares_kind(&FhirAdapter, "fhir.task"));
+        assert!(!crate::declares_kind(&FhirAdapter, "referral.received"));
         assert_eq!(events[0].patient_key.as_deref(), Some("nhs:9990000018"));
         assert_eq!(events[0].bundle.type_, "collection");
         // Replays give the same ids.

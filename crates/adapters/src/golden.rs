@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::adapter::{Adapter, Inbound};
+use crate::adapter::{Adapter, Inbound, declares_kind};
 use crate::error::DecodeError;
 
 /// Metadata every golden input is decoded with (fixed, so outputs are stable).
@@ -125,6 +125,19 @@ pub fn check_dir(adapter: &dyn Adapter, dir: impl AsRef<Path>, options: &GoldenO
                 continue;
             }
         };
+        if !want_error {
+            let kinds = got.as_array().into_iter().flatten().map(|e| &e["kind"]);
+            for kind in kinds.filter_map(Value::as_str) {
+                if !declares_kind(adapter, kind) {
+                    let _ = writeln!(
+                        failures,
+                        "{stem}: event kind {kind:?} is not among {}'s declared kinds {:?}",
+                        adapter.name(),
+                        adapter.kinds()
+                    );
+                }
+            }
+        }
         if options.update {
             let text = serde_json::to_string_pretty(&got).unwrap_or_default() + "\n";
             if let Err(err) = std::fs::write(&expected_path, text) {

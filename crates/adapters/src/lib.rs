@@ -27,6 +27,10 @@
 //!         "bedboard"
 //!     }
 //!
+//!     fn kinds(&self) -> &'static [&'static str] {
+//!         &["x-bedboard.bed-cleaned"]
+//!     }
+//!
 //!     fn decode(&self, msg: &Inbound<'_>) -> Result<Vec<Event>, DecodeError> {
 //!         let text = std::str::from_utf8(msg.bytes)
 //!             .map_err(|_| DecodeError::new(DecodeErrorCode::Unparseable, None, "not UTF-8"))?;
@@ -136,7 +140,7 @@ pub mod prescribing;
 mod read;
 mod registry;
 
-pub use adapter::{Adapter, Inbound};
+pub use adapter::{Adapter, Inbound, declares_kind};
 pub use dicom::DicomAdapter;
 pub use encode::{EncodeError, EncodeOptions, Encoder, encoder_for};
 pub use error::{DecodeError, DecodeErrorCode};

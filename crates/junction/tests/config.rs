@@ -45,7 +45,18 @@ fn every_shipped_config_passes() {
         );
     }
     for file in files {
-        let out = check(&repo_root(), &["--config", &file]);
+        // `check` refuses an unset `*_env` variable, as `run` does: give each one the config
+        // names a value, as the operator's environment would.
+        let text = std::fs::read_to_string(repo_root().join(&file)).expect("read config");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_junction"));
+        for var in env_vars_named(&text) {
+            cmd.env(var, "a-test-secret-of-32-characters!!");
+        }
+        let out = cmd
+            .current_dir(repo_root())
+            .args(["check", "--config", &file])
+            .output()
+            .expect("run junction");
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -54,6 +65,19 @@ fn every_shipped_config_passes() {
         );
         assert!(stdout.starts_with("config OK: "), "{file}: {stdout}");
     }
+}
+
+/// The environment variables a config's `*_env` keys name (comments skipped).
+fn env_vars_named(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or_default())
+        .filter_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            key.trim()
+                .ends_with("_env")
+                .then(|| value.trim().trim_matches('"').to_owned())
+        })
+        .collect()
 }
 
 #[test]
@@ -170,10 +194,16 @@ const CASES: &[Case] = &[
         name: "clashing listeners",
         toml: "[http]\nlisten = \"0.0.0.0:2575\"\n\n[[sources]]\nname = \"pas\"\ntype = \"mllp\"\nlisten = \"127.0.0.1:2575\"\nadapter = \"pas\"\n",
         files: &[],
-        errors: &[(
-            "junction.toml:7:1: sources[0].listen",
-            "address 127.0.0.1:2575 clashes with http.listen (line 2)",
-        )],
+        errors: &[
+            (
+                "junction.toml:2:1: http.listen",
+                "admin API has no tokens but the HTTP listener 0.0.0.0:2575 is not loopback",
+            ),
+            (
+                "junction.toml:7:1: sources[0].listen",
+                "address 127.0.0.1:2575 clashes with http.listen (line 2)",
+            ),
+        ],
     },
     Case {
         name: "missing TLS file",

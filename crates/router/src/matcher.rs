@@ -57,6 +57,35 @@ impl Glob {
         self.chars[p..].iter().all(|c| *c == '*')
     }
 
+    /// Whether some text matches both this pattern and `other` (`patient.*` and `*.admitted`
+    /// do; `referal.*` and `referral.received` do not). `junction check` uses it to find route
+    /// globs that no adapter's declared kinds can ever match. Dynamic programming over the two
+    /// patterns: O(len × len), no backtracking.
+    pub fn intersects(&self, other: &Glob) -> bool {
+        let (a, b) = (&self.chars, &other.chars);
+        // reach[i][j]: the first i chars of `a` and the first j of `b` can match one text.
+        let mut reach = vec![vec![false; b.len() + 1]; a.len() + 1];
+        reach[0][0] = true;
+        for i in 0..=a.len() {
+            for j in 0..=b.len() {
+                if reach[i][j] {
+                    continue;
+                }
+                let star_a = i > 0 && a[i - 1] == '*';
+                let star_b = j > 0 && b[j - 1] == '*';
+                reach[i][j] = (star_a && (reach[i - 1][j] || (j > 0 && reach[i][j - 1])))
+                    || (star_b && (reach[i][j - 1] || (i > 0 && reach[i - 1][j])))
+                    || (i > 0
+                        && j > 0
+                        && !star_a
+                        && !star_b
+                        && (a[i - 1] == '?' || b[j - 1] == '?' || a[i - 1] == b[j - 1])
+                        && reach[i - 1][j - 1]);
+            }
+        }
+        reach[a.len()][b.len()]
+    }
+
     /// The pattern as written.
     pub fn as_str(&self) -> &str {
         &self.pattern
@@ -133,6 +162,49 @@ mod tests {
         assert!(m("exact", "exact"));
         assert!(!m("exact", "exactly"));
         assert!(m("**a", "bba"));
+    }
+
+    #[test]
+    fn intersections() {
+        let x = |a: &str, b: &str| Glob::new(a).unwrap().intersects(&Glob::new(b).unwrap());
+        assert!(x("patient.*", "*.admitted"));
+        assert!(x("patient.*", "patient.admitted"));
+        assert!(!x("referal.received", "referral.received"));
+        assert!(!x("referal.*", "referral.*"));
+        assert!(x("fhir.*", "fhir.task"));
+        assert!(x("*", "anything"));
+        assert!(!x("order.?", "order.placed"));
+        assert!(x("a*c", "ab?"));
+    }
+
+    /// Against brute force: every pair of patterns up to 3 characters over `a`, `b`, `*`, `?`
+    /// intersects exactly when some text over `a`, `b` of up to 6 characters matches both.
+    #[test]
+    fn intersections_agree_with_brute_force() {
+        fn all(alphabet: &[char], max: usize) -> Vec<String> {
+            let mut out = vec![String::new()];
+            let mut last = vec![String::new()];
+            for _ in 0..max {
+                last = last
+                    .iter()
+                    .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                    .collect();
+                out.extend(last.iter().cloned());
+            }
+            out
+        }
+        let patterns: Vec<Glob> = all(&['a', 'b', '*', '?'], 3)
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| Glob::new(&p).unwrap())
+            .collect();
+        let texts = all(&['a', 'b'], 6);
+        for p in &patterns {
+            for q in &patterns {
+                let witness = texts.iter().any(|t| p.matches(t) && q.matches(t));
+                assert_eq!(p.intersects(q), witness, "{p:?} and {q:?}");
+            }
+        }
     }
 
     #[test]

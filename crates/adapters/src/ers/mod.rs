@@ -78,6 +78,10 @@ impl Adapter for ErsAdapter {
         "ers"
     }
 
+    fn kinds(&self) -> &'static [&'static str] {
+        &["referral.received"]
+    }
+
     fn decode(&self, msg: &Inbound<'_>) -> Result<Vec<Event>, DecodeError> {
         let root = read::parse(msg.bytes)?;
         let input = read::input(&root)?;

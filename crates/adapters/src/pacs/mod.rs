@@ -89,6 +89,19 @@ impl Adapter for PacsAdapter {
         "pacs"
     }
 
+    fn kinds(&self) -> &'static [&'static str] {
+        &[
+            "order.placed",
+            "order.updated",
+            "order.cancelled",
+            "result.reported",
+            "imaging.study-available",
+            "appointment.booked",
+            "appointment.rescheduled",
+            "appointment.cancelled",
+        ]
+    }
+
     fn decode(&self, inbound: &Inbound<'_>) -> Result<Vec<Event>, DecodeError> {
         let msg = Message::parse(inbound.bytes)?;
         let msh = msg.header();

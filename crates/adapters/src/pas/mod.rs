@@ -102,6 +102,21 @@ impl Adapter for PasAdapter {
         "pas"
     }
 
+    fn kinds(&self) -> &'static [&'static str] {
+        &[
+            "patient.registered",
+            "patient.admitted",
+            "patient.pre-admitted",
+            "patient.transferred",
+            "patient.discharged",
+            "patient.updated",
+            "patient.merged",
+            "patient.leave-started",
+            "patient.leave-ended",
+            "encounter.cancelled",
+        ]
+    }
+
     fn decode(&self, inbound: &Inbound<'_>) -> Result<Vec<Event>, DecodeError> {
         let msg = Message::parse(inbound.bytes)?;
         let msh = msg.header();

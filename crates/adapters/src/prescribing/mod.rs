@@ -90,6 +90,14 @@ impl Adapter for PrescribingAdapter {
         "prescribing"
     }
 
+    fn kinds(&self) -> &'static [&'static str] {
+        &[
+            "prescription.issued",
+            "prescription.cancelled",
+            "medication.dispensed",
+        ]
+    }
+
     fn decode(&self, inbound: &Inbound<'_>) -> Result<Vec<Event>, DecodeError> {
         if is_xml(inbound.bytes, inbound.content_type) {
             v3::decode(&self.options, inbound)

@@ -14,15 +14,16 @@ use crate::config::{
     ClientTls, Config, Destination, DestinationKind, Method, MllpSource, Route, Secret, ServerTls,
 };
 
-/// Reads a secret from its file or environment variable. The error names where, never what.
+/// Reads a secret from its file or environment variable, trimmed as `config::load` checked it.
+/// The error names where, never what.
 pub fn read_secret(secret: &Secret) -> anyhow::Result<String> {
     match secret {
         Secret::File(path) => std::fs::read_to_string(path)
             .map(|s| s.trim().to_string())
             .with_context(|| format!("reading secret file {}", path.display())),
-        Secret::Env(var) => {
-            std::env::var(var).map_err(|_| anyhow!("environment variable {var} is not set"))
-        }
+        Secret::Env(var) => std::env::var(var)
+            .map(|s| s.trim().to_string())
+            .map_err(|_| anyhow!("environment variable {var} is not set")),
     }
 }
 

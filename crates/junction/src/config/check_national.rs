@@ -70,7 +70,7 @@ impl Checker<'_> {
         if let Some(auth) = &s.auth {
             let key = join(path, "auth");
             self.url(&join(&key, "token_url"), &auth.token_url);
-            self.secret_pair(
+            self.required_secret(
                 &key,
                 ("api_key_file", &auth.api_key_file),
                 ("api_key_env", &auth.api_key_env),
@@ -106,33 +106,18 @@ impl Checker<'_> {
         if m.mailbox.trim().is_empty() {
             self.err("national.mesh.mailbox", "empty mailbox id");
         }
-        self.secret_pair(
+        self.required_secret(
             "national.mesh",
             ("password_file", &m.password_file),
             ("password_env", &m.password_env),
         );
-        self.secret_pair(
+        self.required_secret(
             "national.mesh",
             ("shared_key_file", &m.shared_key_file),
             ("shared_key_env", &m.shared_key_env),
         );
         if let Some(tls) = &m.tls {
             self.client_tls("national.mesh.tls", tls);
-        }
-    }
-
-    /// Exactly one of a secret's file and environment variable.
-    fn secret_pair(
-        &mut self,
-        path: &str,
-        (file_key, file): (&str, &Option<std::path::PathBuf>),
-        (env_key, env): (&str, &Option<String>),
-    ) {
-        match (file, env) {
-            (Some(f), None) => files::secret(self.loc, &join(path, file_key), f, self.errors),
-            (None, Some(v)) => self.env_name(&join(path, env_key), v),
-            (Some(_), Some(_)) => self.err(path, format!("set {file_key} or {env_key}, not both")),
-            (None, None) => self.err(path, format!("missing {file_key} or {env_key}")),
         }
     }
 

@@ -1,6 +1,6 @@
 //! The local files a config names: TLS PEMs, token files and code tables, read and checked by
-//! `load` (local file I/O only, never the network). Paths are used as written, so relative ones
-//! resolve against the current working directory and errors show them as written.
+//! `load` (local file I/O only, never the network). Paths arrive rebased onto the config file's
+//! directory (`paths`), and errors show them so.
 
 use std::io;
 use std::path::Path;
@@ -64,13 +64,44 @@ pub(super) fn pem(loc: &Located, key: &str, path: &Path, want: Pem, errors: &mut
     }
 }
 
-/// Checks a secret file is readable and not blank (its contents are never shown).
-pub(super) fn secret(loc: &Located, key: &str, path: &Path, errors: &mut Vec<ConfigError>) {
-    if let Some(text) = read(loc, key, path, errors)
-        && text.trim().is_empty()
-    {
+/// Reads a secret file, trimmed; an unreadable or blank one is an error (its contents are
+/// never shown).
+pub(super) fn secret(
+    loc: &Located,
+    key: &str,
+    path: &Path,
+    errors: &mut Vec<ConfigError>,
+) -> Option<String> {
+    let text = read(loc, key, path, errors)?;
+    let secret = text.trim();
+    if secret.is_empty() {
         errors.push(loc.error(key, format!("{} is empty", show(path))));
+        return None;
     }
+    Some(secret.to_owned())
+}
+
+/// Reads a secret from the environment variable `var`, trimmed: `junction run` reads the same
+/// variable at start, so `junction check` run where the gateway runs gives the same answer. An
+/// unset, blank or non-UTF-8 variable is an error (its value is never shown).
+pub(super) fn env_secret(
+    loc: &Located,
+    key: &str,
+    var: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Option<String> {
+    if var.is_empty() || var.contains(['=', '\0']) {
+        errors.push(loc.error(key, format!("invalid environment variable name {var:?}")));
+        return None;
+    }
+    let problem = match std::env::var(var) {
+        Ok(value) if !value.trim().is_empty() => return Some(value.trim().to_owned()),
+        Ok(_) => "is empty",
+        Err(std::env::VarError::NotPresent) => "is not set",
+        Err(std::env::VarError::NotUnicode(_)) => "is not UTF-8",
+    };
+    errors.push(loc.error(key, format!("environment variable {var} {problem}")));
+    None
 }
 
 /// Loads a code table; a CSV error is reported against the CSV file and its line.

@@ -8,8 +8,8 @@
 //! 2. `validate`: names, references, listeners, numbers, URLs and addresses across sections;
 //! 3. `files`: the local files the config names (TLS PEMs, token files, code tables) are read.
 //!
-//! Relative paths in the config resolve against the current working directory, not against the
-//! config file; errors show paths as written.
+//! Relative paths in the config resolve against the directory of the config file (`paths`),
+//! whatever directory junction runs in; errors show them resolved that way.
 
 // Until `junction run` wires the config in, only `check` uses it.
 
@@ -20,6 +20,7 @@ mod error;
 mod files;
 mod national;
 mod parse;
+mod paths;
 mod routes;
 mod schema;
 mod tree;
@@ -73,8 +74,11 @@ pub fn load(path: &Path) -> Result<Config, Vec<ConfigError>> {
 pub fn from_str(path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     let mut loc = error::Located::new(path, text);
     let mut errors = Vec::new();
-    let config = parse::parse(&mut loc, text, &mut errors)
-        .and_then(|draft| validate::validate(&loc, draft, &mut errors));
+    let base = paths::base_of(path);
+    let config = parse::parse(&mut loc, text, &mut errors).and_then(|mut draft| {
+        paths::rebase(&mut draft, &base);
+        validate::validate(&loc, draft, &mut errors)
+    });
     match config {
         Some(c) if errors.is_empty() => Ok(c),
         _ => {
@@ -123,7 +127,7 @@ mod tests {
             name = "fhir"
             type = "fhir_http"
             url = "https://fhir.example/R4"
-            bearer_token_env = "FHIR_TOKEN"
+            bearer_token_env = "PATH"
             retry = { max_attempts = 3 }
 
             [[routes]]
@@ -144,7 +148,8 @@ mod tests {
             panic!("not fhir_http")
         };
         assert_eq!(f.method, Method::Post);
-        assert_eq!(f.bearer_token(), Some(Secret::Env("FHIR_TOKEN".into())));
+        // Any variable that is set will do: `load` checks it is (PATH always is here).
+        assert_eq!(f.bearer_token(), Some(Secret::Env("PATH".into())));
         assert!(c.routes[0].sources.is_empty());
     }
 

@@ -1,7 +1,10 @@
 //! Route checks: sources and destinations that exist, non-empty globs, known steps, and the
 //! router's compiler checking `when` expressions.
 
-use super::components::Route;
+use junction_adapters::AdapterOptions;
+use junction_router::matcher::Glob;
+
+use super::components::{Route, Source};
 use super::error::join;
 use super::validate::Checker;
 
@@ -36,11 +39,62 @@ fn known(names: &[String]) -> String {
     }
 }
 
+/// What each source read from the file can produce: its name and its adapter's declared
+/// kinds (`None` for an adapter that is not built in, reported elsewhere).
+pub(super) type SourceKinds = Vec<(String, Option<&'static [&'static str]>)>;
+
+/// Each source's adapter's declared kinds.
+pub(super) fn source_kinds(sources: &[(usize, Source)]) -> SourceKinds {
+    sources
+        .iter()
+        .map(|(_, s)| {
+            let kinds = junction_adapters::built_in(&s.adapter, AdapterOptions::default())
+                .ok()
+                .map(|a| a.kinds());
+            (s.name.clone(), kinds)
+        })
+        .collect()
+}
+
+/// Whether the kind glob `g` can match some kind one of the route's sources produces; `None`
+/// when that cannot be told (a source that failed to read or has an unknown adapter).
+fn kind_reachable(g: &Glob, r: &Route, all: &[String], kinds: &SourceKinds) -> Option<bool> {
+    let names = if r.sources.is_empty() {
+        all
+    } else {
+        &r.sources
+    };
+    let mut reachable = false;
+    for name in names {
+        let (_, declared) = kinds.iter().find(|(n, _)| n == name)?;
+        reachable |= (*declared)?
+            .iter()
+            .any(|k| Glob::new(k).is_ok_and(|k| k.intersects(g)));
+    }
+    Some(reachable)
+}
+
+/// The kinds the route's sources produce, for an error message.
+fn produced(r: &Route, kinds: &SourceKinds) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for (name, declared) in kinds {
+        if r.sources.is_empty() || r.sources.contains(name) {
+            for k in declared.unwrap_or_default() {
+                if !out.contains(k) {
+                    out.push(k);
+                }
+            }
+        }
+    }
+    out.join(", ")
+}
+
 pub(super) fn check(
     v: &mut Checker<'_>,
     path: &str,
     r: &Route,
     sources: &[String],
+    source_kinds: &SourceKinds,
     destinations: &[String],
     steps: &[&str],
 ) {
@@ -70,11 +124,24 @@ pub(super) fn check(
     }
     for (field, globs) in [("kinds", &r.kinds), ("message_types", &r.message_types)] {
         for (i, g) in globs.iter().enumerate() {
-            if g.is_empty() || g.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            let Ok(glob) = Glob::new(g) else {
                 v.err(
                     &format!("{path}.{field}[{i}]"),
                     format!(
                         "invalid pattern {g:?} (non-empty, no spaces; `*` and `?` are wildcards)"
+                    ),
+                );
+                continue;
+            };
+            if field == "kinds"
+                && !sources.is_empty()
+                && kind_reachable(&glob, r, sources, source_kinds) == Some(false)
+            {
+                v.err(
+                    &format!("{path}.kinds[{i}]"),
+                    format!(
+                        "{g:?} matches no event kind this route's sources produce ({})",
+                        produced(r, source_kinds)
                     ),
                 );
             }

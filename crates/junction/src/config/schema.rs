@@ -2,8 +2,8 @@
 //! has passed. Plain data with typed values (durations, sizes, socket addresses); the wiring code
 //! turns these into the inner crates' own structs. Components are closed enums tagged by `type`.
 //!
-//! Relative paths are kept as written; at run time they resolve against the current working
-//! directory (start `junction` from the directory the config's paths are relative to).
+//! Relative paths written in the file (and the default store path) come out joined onto the
+//! config file's directory (`paths`), so they mean the same from any working directory.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -4,9 +4,12 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use junction_model::CodeTables;
+
+use crate::admin::Role as AdminRole;
 
 use super::components::{Destination, DestinationKind, Source, SourceKind};
 use super::error::{ConfigError, Located, join};
@@ -67,12 +70,14 @@ pub(super) fn validate(
     let source_names = names(&draft.source_names);
     let destination_names = names(&draft.destination_names);
     let steps = draft.national.steps();
+    let source_kinds = routes::source_kinds(&draft.sources);
     for (i, r) in &draft.routes {
         routes::check(
             &mut v,
             &format!("routes[{i}]"),
             r,
             &source_names,
+            &source_kinds,
             &destination_names,
             &steps,
         );
@@ -192,6 +197,11 @@ impl Checker<'_> {
                     );
                 }
                 self.positive("store.pool", p.pool.into());
+                self.secret(
+                    "store",
+                    ("password_file", &p.password_file),
+                    ("password_env", &p.password_env),
+                );
             }
         }
         self.nonzero("store.dedup_window", store.dedup_window);
@@ -200,6 +210,7 @@ impl Checker<'_> {
 
     fn http(&mut self, http: &Http) {
         let mut seen = BTreeSet::new();
+        let mut tokens = Vec::new();
         for (i, t) in http.tokens.iter().enumerate() {
             let path = format!("http.tokens[{i}]");
             self.name(&join(&path, "name"), &t.name);
@@ -209,21 +220,60 @@ impl Checker<'_> {
                     format!("duplicate token name {:?}", t.name),
                 );
             }
-            match (&t.token_file, &t.token_env) {
-                (Some(file), None) => {
-                    files::secret(self.loc, &join(&path, "token_file"), file, self.errors)
-                }
-                (None, Some(var)) => self.env_name(&join(&path, "token_env"), var),
-                (Some(_), Some(_)) => self.err(&path, "set token_file or token_env, not both"),
-                (None, None) => self.err(&path, "missing token_file or token_env"),
-            }
+            let secret = self.required_secret(
+                &path,
+                ("token_file", &t.token_file),
+                ("token_env", &t.token_env),
+            );
+            // The role plays no part in the checks below.
+            tokens.extend(secret.map(|s| crate::admin::Token::new(&t.name, s, AdminRole::Viewer)));
+        }
+        // The very checks `junction run` makes before it binds: secret lengths, shared secrets,
+        // and no listener beyond loopback without tokens.
+        if tokens.len() == http.tokens.len()
+            && let Err(problem) = crate::admin::check_exposure(http.listen, &tokens)
+        {
+            let key = if tokens.is_empty() {
+                "http.listen"
+            } else {
+                "http.tokens"
+            };
+            self.err(key, problem);
         }
     }
 
-    pub(super) fn env_name(&mut self, key: &str, var: &str) {
-        if var.is_empty() || var.contains(['=', '\0']) {
-            self.err(key, format!("invalid environment variable name {var:?}"));
+    /// A secret from whichever of its file and environment variable is set, read now: an
+    /// unreadable or blank file, an unset or blank variable, or both keys set is an error.
+    /// `None` when neither is set (the caller decides whether that is allowed) or on error.
+    pub(super) fn secret(
+        &mut self,
+        path: &str,
+        (file_key, file): (&str, &Option<PathBuf>),
+        (env_key, env): (&str, &Option<String>),
+    ) -> Option<String> {
+        match (file, env) {
+            (Some(f), None) => files::secret(self.loc, &join(path, file_key), f, self.errors),
+            (None, Some(v)) => files::env_secret(self.loc, &join(path, env_key), v, self.errors),
+            (Some(_), Some(_)) => {
+                self.err(path, format!("set {file_key} or {env_key}, not both"));
+                None
+            }
+            (None, None) => None,
         }
+    }
+
+    /// [`Checker::secret`] where one of the two keys must be set.
+    pub(super) fn required_secret(
+        &mut self,
+        path: &str,
+        file: (&str, &Option<PathBuf>),
+        env: (&str, &Option<String>),
+    ) -> Option<String> {
+        if file.1.is_none() && env.1.is_none() {
+            self.err(path, format!("missing {} or {}", file.0, env.0));
+            return None;
+        }
+        self.secret(path, file, env)
     }
 
     fn listeners(&mut self, listeners: &[(String, SocketAddr)]) {
@@ -357,19 +407,11 @@ impl Checker<'_> {
             DestinationKind::FhirHttp(f) => {
                 self.url(&join(path, "url"), &f.url);
                 self.nonzero(&join(path, "timeout"), f.timeout);
-                match (&f.bearer_token_file, &f.bearer_token_env) {
-                    (Some(_), Some(_)) => {
-                        self.err(path, "set bearer_token_file or bearer_token_env, not both")
-                    }
-                    (Some(file), None) => files::secret(
-                        self.loc,
-                        &join(path, "bearer_token_file"),
-                        file,
-                        self.errors,
-                    ),
-                    (None, Some(var)) => self.env_name(&join(path, "bearer_token_env"), var),
-                    (None, None) => {}
-                }
+                self.secret(
+                    path,
+                    ("bearer_token_file", &f.bearer_token_file),
+                    ("bearer_token_env", &f.bearer_token_env),
+                );
             }
             DestinationKind::Mllp(m) => {
                 self.host_port(&join(path, "address"), &m.address);
