@@ -136,6 +136,7 @@ pub mod fhir;
 pub mod golden;
 pub mod pacs;
 pub mod pas;
+pub mod passthrough;
 pub mod prescribing;
 mod read;
 mod registry;

@@ -18,7 +18,8 @@ pub use dispatch::{
     Wakers,
 };
 pub use outcome::{
-    EventJson, NO_EVENTS, Payload, Payloads, RouteWith, destinations, route_message, route_outcome,
+    EventJson, NO_EVENTS, Payload, Payloads, RouteWith, destinations, failed_with, route_message,
+    route_outcome,
 };
 pub use predicate::{Predicate, PredicateError};
 pub use route::{Decision, Known, MatchedRoute, RouteError, RouteSpec, Router, Routing};

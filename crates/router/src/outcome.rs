@@ -65,9 +65,9 @@ pub fn route_outcome(routing: &Routing, events: &[Event], payloads: &dyn Payload
                     Ok(Payload::Text(text)) => Some(text),
                     Ok(Payload::Covered) => continue,
                     Err(reason) => {
-                        return RouteOutcome::Failed {
-                            reason: format!("destination `{destination}`: {reason}"),
-                        };
+                        return RouteOutcome::failed(format!(
+                            "destination `{destination}`: {reason}"
+                        ));
                     }
                 };
                 deliveries.push(NewDelivery {
@@ -110,6 +110,32 @@ pub fn route_outcome(routing: &Routing, events: &[Event], payloads: &dyn Payload
     }
 }
 
+/// `outcome` recorded as failed with the adapter's `reason`, keeping the events and deliveries
+/// it routed (a message's pass-through and decode-failed events still go where routes say).
+pub fn failed_with(outcome: RouteOutcome, reason: String) -> RouteOutcome {
+    match outcome {
+        RouteOutcome::Routed { events, deliveries } => RouteOutcome::Failed {
+            reason,
+            events,
+            deliveries,
+        },
+        RouteOutcome::Filtered { events, .. } => RouteOutcome::Failed {
+            reason,
+            events,
+            deliveries: Vec::new(),
+        },
+        RouteOutcome::Failed {
+            reason: payload,
+            events,
+            deliveries,
+        } => RouteOutcome::Failed {
+            reason: format!("{reason}; {payload}"),
+            events,
+            deliveries,
+        },
+    }
+}
+
 /// What [`route_message`] works with.
 pub struct RouteWith<'a, S> {
     /// Where the outcome is recorded.
@@ -126,7 +152,9 @@ pub struct RouteWith<'a, S> {
 /// dispatchers to wake once it is recorded.
 pub fn destinations(outcome: &RouteOutcome) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
-    if let RouteOutcome::Routed { deliveries, .. } = outcome {
+    if let RouteOutcome::Routed { deliveries, .. } | RouteOutcome::Failed { deliveries, .. } =
+        outcome
+    {
         for d in deliveries {
             if !found.contains(&d.destination) {
                 found.push(d.destination.clone());
@@ -138,12 +166,14 @@ pub fn destinations(outcome: &RouteOutcome) -> Vec<String> {
 
 /// Routes one decoded message and records the outcome in one store transaction, then wakes
 /// the dispatchers of every destination that got a delivery. Returns the status recorded:
-/// `Failed` when a destination's payload could not be made, though every event decoded.
+/// `Failed` when the adapter failed (`failure`, the reason) or a destination's payload could not
+/// be made; its events and deliveries are recorded all the same.
 pub async fn route_message<S: Store>(
     with: &RouteWith<'_, S>,
     message: MessageId,
     source: &str,
     events: &[Event],
+    failure: Option<String>,
     now: i64,
 ) -> Result<MessageStatus, StoreError> {
     let RouteWith {
@@ -154,6 +184,10 @@ pub async fn route_message<S: Store>(
     } = with;
     let routing = router.route(source, events);
     let outcome = route_outcome(&routing, events, *payloads);
+    let outcome = match failure {
+        Some(reason) => failed_with(outcome, reason),
+        None => outcome,
+    };
     let woken = destinations(&outcome);
     let status = outcome.status();
     store.route(message, outcome, now).await?;

@@ -9,7 +9,8 @@ use serde_json::Value;
 use crate::matcher::GlobSet;
 use crate::predicate::Predicate;
 
-/// One route as configured. Empty `sources`, `kinds` or `message_types` match anything.
+/// One route as configured. Empty `sources` or `message_types` match anything; empty `kinds`
+/// match every kind but the pass-through ones (`hl7v2.*`, `junction.*`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteSpec {
     /// Unique route name, reported with every match and in filter reasons.
@@ -255,9 +256,16 @@ impl Route {
         self.sources.is_empty() || self.sources.iter().any(|s| s == source)
     }
 
+    /// A route with no `kinds` takes every clinical kind but no pass-through one
+    /// (`hl7v2.*`, `junction.*`): those it takes only when its `kinds` name them.
     fn selects(&self, source: &str, event: &Event) -> bool {
+        let kind_taken = if self.kinds.is_any() {
+            !event.kind.is_pass_through()
+        } else {
+            self.kinds.matches(event.kind.as_str())
+        };
         self.takes_from(source)
-            && self.kinds.matches(event.kind.as_str())
+            && kind_taken
             && self
                 .message_types
                 .matches_opt(event.message_type.as_deref())

@@ -25,7 +25,10 @@ pub(crate) fn expect_received(id: MessageId, state: String) -> Result<(), StoreE
 /// Checks an outcome's events and deliveries before anything is written.
 pub(crate) fn check_outcome(outcome: &RouteOutcome) -> Result<(), StoreError> {
     match outcome {
-        RouteOutcome::Routed { events, deliveries } => {
+        RouteOutcome::Routed { events, deliveries }
+        | RouteOutcome::Failed {
+            events, deliveries, ..
+        } => {
             let ids = event_ids(events)?;
             if deliveries
                 .iter()
@@ -38,7 +41,6 @@ pub(crate) fn check_outcome(outcome: &RouteOutcome) -> Result<(), StoreError> {
             Ok(())
         }
         RouteOutcome::Filtered { events, .. } => event_ids(events).map(|_| ()),
-        RouteOutcome::Failed { .. } => Ok(()),
     }
 }
 
@@ -46,7 +48,7 @@ pub(crate) fn check_outcome(outcome: &RouteOutcome) -> Result<(), StoreError> {
 pub(crate) fn new_state(outcome: &RouteOutcome) -> (&'static str, Option<&str>) {
     let reason = match outcome {
         RouteOutcome::Routed { .. } => None,
-        RouteOutcome::Filtered { reason, .. } | RouteOutcome::Failed { reason } => {
+        RouteOutcome::Filtered { reason, .. } | RouteOutcome::Failed { reason, .. } => {
             Some(reason.as_str())
         }
     };

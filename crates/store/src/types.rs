@@ -110,14 +110,29 @@ pub enum RouteOutcome {
         /// Decoded events, kept for the admin view.
         events: Vec<StoredEvent>,
     },
-    /// The adapter could not decode it.
+    /// The adapter could not decode it. It may still have events to store and deliver: the
+    /// pass-through event any readable message has and a `junction.decode-failed` event, so
+    /// a route can take it to where a person will look.
     Failed {
         /// The decode error (no message content).
         reason: String,
+        /// Events to store (empty when nothing could be read).
+        events: Vec<StoredEvent>,
+        /// Deliveries to queue (of those events).
+        deliveries: Vec<NewDelivery>,
     },
 }
 
 impl RouteOutcome {
+    /// Failed with nothing to store or deliver.
+    pub fn failed(reason: impl Into<String>) -> RouteOutcome {
+        RouteOutcome::Failed {
+            reason: reason.into(),
+            events: Vec::new(),
+            deliveries: Vec::new(),
+        }
+    }
+
     /// The status the message has once this outcome is recorded.
     pub fn status(&self) -> MessageStatus {
         match self {

@@ -233,9 +233,20 @@ fn prepare(payload: &str, control_id: &str) -> Result<String, String> {
     } else {
         let value: serde_json::Value = serde_json::from_str(payload)
             .map_err(|_| "payload is neither HL7 v2 text nor JSON".to_string())?;
-        match value.get("hl7v2").and_then(|v| v.as_str()) {
+        // A pass-through event carries the message as received in `raw`.
+        let held = ["raw", "hl7v2"]
+            .iter()
+            .find_map(|k| value.get(k).and_then(|v| v.as_str()))
+            .map(|t| t.trim_start_matches(['\u{feff}', '\r', '\n', ' ', '\t']));
+        match held {
             Some(t) if t.starts_with("MSH") => t.to_string(),
-            _ => return Err("event JSON has no hl7v2 field holding a message".into()),
+            _ => {
+                return Err(
+                    "event JSON holds no HL7 v2 message (route `hl7v2.*` kinds to an MLLP \
+                     destination, or set encode = \"hl7v2\")"
+                        .into(),
+                );
+            }
         }
     };
     let text = set_msh10(&text, control_id)?;

@@ -5,20 +5,18 @@
 //! routing step (steps may do I/O, and run in the pipeline). The store itself routes it only
 //! while no other message waits for the pipeline, so journal order per patient holds.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use junction_adapters::Adapter;
-use junction_router::{Router, Wakers, destinations, route_outcome};
+use junction_router::{Router, Wakers, destinations, failed_with, route_outcome};
 use junction_store::{MessageId, MessageStatus, NewMessage, RouteOutcome};
 
 use crate::app::payloads::DestinationPayloads;
-use crate::app::pipeline::{OnRouted, decode};
+use crate::app::pipeline::{Decoders, MessageEvents, OnRouted, decode};
 
 /// What routing at the door needs: the pipeline's adapters, routes and payload rules.
 pub struct DoorRouting {
-    /// Adapter per source name.
-    pub adapters: HashMap<String, Arc<dyn Adapter>>,
+    /// Decoder per source name.
+    pub adapters: Decoders,
     pub router: Arc<Router>,
     /// What each destination is sent.
     pub payloads: Arc<DestinationPayloads>,
@@ -71,10 +69,12 @@ impl DoorRouting {
             &msg.raw,
             &msg.content_type,
         );
-        let events = match decoded {
-            Ok(events) => events,
-            Err(reason) => return Some(Planned::of(RouteOutcome::Failed { reason })),
-        };
+        let MessageEvents { events, failure } = decoded;
+        if events.is_empty()
+            && let Some(reason) = failure
+        {
+            return Some(Planned::of(RouteOutcome::failed(reason)));
+        }
         if events
             .iter()
             .any(|e| !self.router.steps_for(&msg.source, e).is_empty())
@@ -83,7 +83,11 @@ impl DoorRouting {
         }
         let routing = self.router.route(&msg.source, &events);
         let payloads = self.payloads.for_message(&msg.raw);
-        Some(Planned::of(route_outcome(&routing, &events, &payloads)))
+        let outcome = route_outcome(&routing, &events, &payloads);
+        Some(Planned::of(match failure {
+            Some(reason) => failed_with(outcome, reason),
+            None => outcome,
+        }))
     }
 
     /// After the store recorded a planned routing: wakes its destinations, counts it.

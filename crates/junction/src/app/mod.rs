@@ -23,7 +23,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use junction_adapters::{Adapter, AdapterOptions, built_in};
+use junction_adapters::passthrough::Decoder;
+use junction_adapters::{AdapterOptions, built_in};
 use junction_connectors::fhir_http::FhirHttpSink;
 use junction_connectors::file::FileSink;
 use junction_connectors::http::HttpSourceConfig;
@@ -97,19 +98,21 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
     let clients = national::clients(&cfg, national_metrics)?;
 
     // Decoding and routing.
-    let mut adapters: HashMap<String, Arc<dyn Adapter>> = HashMap::new();
+    let mut adapters: pipeline::Decoders = HashMap::new();
     for src in &cfg.sources {
+        let mrn_authority = match &src.kind {
+            SourceKind::Mllp(m) => m.mrn_authority.clone(),
+            _ => None,
+        };
         let options = AdapterOptions {
             code_tables: cfg.code_tables.clone(),
-            local_mrn_authority: match &src.kind {
-                SourceKind::Mllp(m) => m.mrn_authority.clone(),
-                _ => None,
-            },
+            local_mrn_authority: mrn_authority.clone(),
             ..AdapterOptions::default()
         };
+        let adapter = built_in(&src.adapter, options)?;
         adapters.insert(
             src.name.clone(),
-            Arc::from(built_in(&src.adapter, options)?),
+            Arc::new(Decoder::new(adapter, mrn_authority)),
         );
         metrics.add_source(&src.name);
         conn_metrics.add_source(&src.name);

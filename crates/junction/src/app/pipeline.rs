@@ -1,12 +1,14 @@
 //! The routing pipeline: takes journaled messages in order, decodes each with its source's
 //! adapter, and routes the events (one store transaction per message, many per commit).
-//! A message that fails to decode is recorded `failed` with the reason, never dropped.
+//! A message that fails to decode is recorded `failed` with the reason, never dropped, and its
+//! pass-through and decode-failed events are routed like any other (`passthrough`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures_util::future::join_all;
-use junction_adapters::{Adapter, Inbound};
+use junction_adapters::Inbound;
+use junction_adapters::passthrough::Decoder;
 use junction_model::Event;
 use junction_router::{RouteWith, Router, Wakers, route_message};
 use junction_store::{MessageId, MessageStatus, RouteOutcome, Store, StoredMessage};
@@ -22,14 +24,23 @@ use crate::app::steps::{self, Steps};
 /// at 43–45 MiB with the same throughput.
 const BATCH: usize = 64;
 
+/// The decoder of each source, by name.
+pub type Decoders = HashMap<String, Arc<Decoder>>;
+
+/// A message's events, and why its adapter failed when it did (the reason recorded).
+pub struct MessageEvents {
+    pub events: Vec<Event>,
+    pub failure: Option<String>,
+}
+
 /// Called with (source, outcome) after each message is routed, filtered or failed.
 pub type OnRouted = Arc<dyn Fn(&str, MessageStatus) + Send + Sync>;
 
 /// Everything the pipeline needs.
 pub struct Pipeline<S> {
     pub store: Arc<S>,
-    /// Adapter per source name.
-    pub adapters: HashMap<String, Arc<dyn Adapter>>,
+    /// Decoder per source name.
+    pub adapters: Decoders,
     pub router: Arc<Router>,
     /// The routing steps routes may name.
     pub steps: Steps,
@@ -87,8 +98,8 @@ impl<S: Store> Pipeline<S> {
         }
     }
 
-    /// The message's events, or why it cannot be decoded.
-    fn decode(&self, msg: &StoredMessage) -> Result<Vec<Event>, String> {
+    /// The message's events, and why its adapter could not decode it.
+    fn decode(&self, msg: &StoredMessage) -> MessageEvents {
         let s = &msg.summary;
         decode(
             &self.adapters,
@@ -100,36 +111,39 @@ impl<S: Store> Pipeline<S> {
         )
     }
 
-    async fn route_one(&self, msg: &StoredMessage, decoded: Result<Vec<Event>, String>) {
+    async fn route_one(&self, msg: &StoredMessage, decoded: MessageEvents) {
         let id = msg.summary.id;
         let source = msg.summary.source.as_str();
         let now = now_ms();
-        match decoded {
-            Ok(mut events) => {
-                for event in &mut events {
-                    let names = self.router.steps_for(source, event);
-                    if !names.is_empty() {
-                        steps::run(&self.steps, &names, event).await;
-                    }
-                }
-                let payloads = self.payloads.for_message(&msg.raw);
-                let with = RouteWith {
-                    store: &*self.store,
-                    wakers: &self.wakers,
-                    router: &self.router,
-                    payloads: &payloads,
-                };
-                match route_message(&with, id, source, &events, now).await {
-                    Ok(status) => (self.on_routed)(source, status),
-                    // Another node of the cluster routed it first (PostgreSQL store).
-                    Err(junction_store::StoreError::InvalidState { .. }) => {}
-                    Err(e) => {
-                        tracing::error!(message_id = id.0, error = %e, "routing failed; will retry")
-                    }
-                }
+        let MessageEvents {
+            mut events,
+            failure,
+        } = decoded;
+        if events.is_empty()
+            && let Some(reason) = failure
+        {
+            self.record_failed(id, source, reason, now).await;
+            return;
+        }
+        for event in &mut events {
+            let names = self.router.steps_for(source, event);
+            if !names.is_empty() {
+                steps::run(&self.steps, &names, event).await;
             }
-            Err(reason) => {
-                self.record_failed(id, source, reason, now).await;
+        }
+        let payloads = self.payloads.for_message(&msg.raw);
+        let with = RouteWith {
+            store: &*self.store,
+            wakers: &self.wakers,
+            router: &self.router,
+            payloads: &payloads,
+        };
+        match route_message(&with, id, source, &events, failure, now).await {
+            Ok(status) => (self.on_routed)(source, status),
+            // Another node of the cluster routed it first (PostgreSQL store).
+            Err(junction_store::StoreError::InvalidState { .. }) => {}
+            Err(e) => {
+                tracing::error!(message_id = id.0, error = %e, "routing failed; will retry")
             }
         }
     }
@@ -138,7 +152,7 @@ impl<S: Store> Pipeline<S> {
     async fn record_failed(&self, id: MessageId, source: &str, reason: String, now: i64) {
         match self
             .store
-            .route(id, RouteOutcome::Failed { reason }, now)
+            .route(id, RouteOutcome::failed(reason), now)
             .await
         {
             Ok(()) => (self.on_routed)(source, MessageStatus::Failed),
@@ -150,18 +164,22 @@ impl<S: Store> Pipeline<S> {
     }
 }
 
-/// A message's events decoded by its source's adapter (the journal id is their correlation
-/// id), or why it cannot be decoded.
+/// A message's events decoded by its source's decoder (the journal id is their correlation
+/// id): its pass-through event, then the adapter's events or a decode-failed event, and the
+/// adapter's error when it failed.
 pub fn decode(
-    adapters: &HashMap<String, Arc<dyn Adapter>>,
+    decoders: &Decoders,
     id: MessageId,
     source: &str,
     received_at: i64,
     raw: &[u8],
     content_type: &str,
-) -> Result<Vec<Event>, String> {
-    let Some(adapter) = adapters.get(source) else {
-        return Err(format!("no adapter configured for source `{source}`"));
+) -> MessageEvents {
+    let Some(decoder) = decoders.get(source) else {
+        return MessageEvents {
+            events: Vec::new(),
+            failure: Some(format!("no adapter configured for source `{source}`")),
+        };
     };
     let received_at = junction_hl7v2::ts::format_instant_millis(received_at);
     let correlation_id = id.0.to_string();
@@ -172,21 +190,26 @@ pub fn decode(
         correlation_id: &correlation_id,
         content_type: Some(content_type),
     };
-    adapter.decode(&inbound).map_err(|e| {
+    let decoded = decoder.decode(&inbound);
+    let failure = decoded.failure.map(|e| {
         tracing::warn!(message_id = id.0, source, error = %e, "message could not be decoded");
         e.to_string()
-    })
+    });
+    MessageEvents {
+        events: decoded.events,
+        failure,
+    }
 }
 
 /// Indices of `decoded` grouped so that messages sharing a patient key are in one group, each
 /// group in journal order; a message without a key is a group of its own.
-fn by_patient(decoded: &[Result<Vec<Event>, String>]) -> Vec<Vec<usize>> {
+fn by_patient(decoded: &[MessageEvents]) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut group_of: HashMap<&str, usize> = HashMap::new();
     for (i, res) in decoded.iter().enumerate() {
         let keys: Vec<&str> = res
+            .events
             .iter()
-            .flatten()
             .filter_map(|e| e.patient_key.as_deref())
             .collect();
         let mut found: Vec<usize> = keys
@@ -228,8 +251,8 @@ fn by_patient(decoded: &[Result<Vec<Event>, String>]) -> Vec<Vec<usize>> {
 mod tests {
     use super::*;
 
-    fn msg(keys: &[&str]) -> Result<Vec<Event>, String> {
-        Ok(keys
+    fn msg(keys: &[&str]) -> MessageEvents {
+        let events = keys
             .iter()
             .map(|k| {
                 serde_json::from_value(serde_json::json!({
@@ -240,7 +263,11 @@ mod tests {
                 }))
                 .expect("event JSON")
             })
-            .collect())
+            .collect();
+        MessageEvents {
+            events,
+            failure: None,
+        }
     }
 
     #[test]
@@ -249,7 +276,10 @@ mod tests {
             msg(&["a"]),
             msg(&["b"]),
             msg(&[]),
-            Err("bad".into()),
+            MessageEvents {
+                events: Vec::new(),
+                failure: Some("bad".into()),
+            },
             msg(&["a"]),
             msg(&["c"]),
             msg(&["b", "c"]),

@@ -56,7 +56,9 @@ pub(super) fn source_kinds(sources: &[(usize, Source)]) -> SourceKinds {
         .collect()
 }
 
-/// Whether the kind glob `g` can match some kind one of the route's sources produces; `None`
+/// Whether the kind glob `g` can match some kind one of the route's sources produces (its
+/// adapter's, or a pass-through kind any source has, `junction_adapters::passthrough::KINDS`);
+/// `None`
 /// when that cannot be told (a source that failed to read or has an unknown adapter).
 fn kind_reachable(g: &Glob, r: &Route, all: &[String], kinds: &SourceKinds) -> Option<bool> {
     let names = if r.sources.is_empty() {
@@ -69,6 +71,7 @@ fn kind_reachable(g: &Glob, r: &Route, all: &[String], kinds: &SourceKinds) -> O
         let (_, declared) = kinds.iter().find(|(n, _)| n == name)?;
         reachable |= (*declared)?
             .iter()
+            .chain(junction_adapters::passthrough::KINDS)
             .any(|k| Glob::new(k).is_ok_and(|k| k.intersects(g)));
     }
     Some(reachable)
@@ -79,7 +82,8 @@ fn produced(r: &Route, kinds: &SourceKinds) -> String {
     let mut out: Vec<&str> = Vec::new();
     for (name, declared) in kinds {
         if r.sources.is_empty() || r.sources.contains(name) {
-            for k in declared.unwrap_or_default() {
+            let own = declared.unwrap_or_default();
+            for k in own.iter().chain(junction_adapters::passthrough::KINDS) {
                 if !out.contains(k) {
                     out.push(k);
                 }

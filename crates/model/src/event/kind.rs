@@ -77,6 +77,22 @@ kinds! {
 #[error("invalid event kind {0:?}: must be non-empty with no whitespace")]
 pub struct InvalidEventKind(pub String);
 
+/// Kinds that do not say what happened clinically but carry the message itself: `hl7v2.ADT.A09`
+/// for any HL7 v2 message, `junction.decode-failed` for one its adapter could not decode.
+pub const PASS_THROUGH_PREFIXES: [&str; 2] = ["hl7v2.", "junction."];
+
+/// The kind of the event a message gets when its adapter cannot decode it.
+pub const DECODE_FAILED: &str = "junction.decode-failed";
+
+impl EventKind {
+    /// A pass-through kind ([`PASS_THROUGH_PREFIXES`]): routes match it only when their `kinds`
+    /// name it, so a route written for clinical events is not sent every message twice.
+    pub fn is_pass_through(&self) -> bool {
+        let name = self.as_str();
+        PASS_THROUGH_PREFIXES.iter().any(|p| name.starts_with(p))
+    }
+}
+
 impl FromStr for EventKind {
     type Err = InvalidEventKind;
 

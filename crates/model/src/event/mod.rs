@@ -17,7 +17,7 @@ use crate::fhir::Bundle;
 use crate::nhs_number::NhsNumber;
 
 pub use id::deterministic_id;
-pub use kind::{EventKind, InvalidEventKind};
+pub use kind::{DECODE_FAILED, EventKind, InvalidEventKind, PASS_THROUGH_PREFIXES};
 
 /// One event decoded from a raw message.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +51,11 @@ pub struct Event {
     pub annotations: serde_json::Map<String, serde_json::Value>,
     /// The FHIR Bundle: type `message` with a MessageHeader first, or `collection`.
     pub bundle: Bundle,
+    /// The message as received, as text, on pass-through and decode-failed events (see
+    /// [`EventKind::is_pass_through`]), so a destination can be sent it unchanged. Clinical
+    /// events leave it out: their bundle holds what the message said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
 }
 
 /// A data-quality problem that did not stop the flow. `message` must never
@@ -116,6 +121,7 @@ impl Event {
             warnings: Vec::new(),
             annotations: serde_json::Map::new(),
             bundle,
+            raw: None,
         }
     }
 

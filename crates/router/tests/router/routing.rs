@@ -388,9 +388,9 @@ fn a_payload_that_cannot_be_made_fails_the_message_naming_the_destination() {
     let both = Router::compile(&[spec("a", &["fhir", "pas"])], &Known::default()).unwrap();
     assert_eq!(
         route_outcome(&both.route("x", &events), &events, &NoHl7),
-        RouteOutcome::Failed {
-            reason: "destination `pas`: no HL7 v2 encoder for event kind patient.admitted".into()
-        }
+        RouteOutcome::failed(
+            "destination `pas`: no HL7 v2 encoder for event kind patient.admitted"
+        )
     );
 }
 

@@ -139,7 +139,9 @@ pub async fn ingest_with(
         router,
         payloads,
     };
-    let status = route_message(&with, id, "pas", events, now).await.unwrap();
+    let status = route_message(&with, id, "pas", events, None, now)
+        .await
+        .unwrap();
     (id, status)
 }
 

@@ -34,7 +34,10 @@ pub(crate) async fn route(
     crate::rules::expect_received(id, message_state(txn, id).await?)?;
     crate::rules::check_outcome(outcome)?;
     match outcome {
-        RouteOutcome::Routed { events, deliveries } => {
+        RouteOutcome::Routed { events, deliveries }
+        | RouteOutcome::Failed {
+            events, deliveries, ..
+        } => {
             insert_events(txn, id, events).await?;
             let stmt = txn
                 .prepare_cached(
@@ -74,7 +77,6 @@ pub(crate) async fn route(
             }
         }
         RouteOutcome::Filtered { events, .. } => insert_events(txn, id, events).await?,
-        RouteOutcome::Failed { .. } => {}
     }
     let (new_state, reason) = crate::rules::new_state(outcome);
     let stmt = txn

@@ -32,10 +32,9 @@ impl PackedEvents {
     /// Packs every event `outcome` records.
     pub(crate) fn of(outcome: &RouteOutcome) -> Result<Self, StoreError> {
         let events = match outcome {
-            RouteOutcome::Routed { events, .. } | RouteOutcome::Filtered { events, .. } => {
-                events.as_slice()
-            }
-            RouteOutcome::Failed { .. } => &[],
+            RouteOutcome::Routed { events, .. }
+            | RouteOutcome::Filtered { events, .. }
+            | RouteOutcome::Failed { events, .. } => events.as_slice(),
         };
         let packed = events
             .iter()

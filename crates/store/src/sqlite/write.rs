@@ -183,7 +183,10 @@ fn insert_outcome(
     now: i64,
 ) -> Result<(), StoreError> {
     match outcome {
-        RouteOutcome::Routed { events, deliveries } => {
+        RouteOutcome::Routed { events, deliveries }
+        | RouteOutcome::Failed {
+            events, deliveries, ..
+        } => {
             insert_events(conn, id, events, packed)?;
             let mut stmt = conn.prepare_cached(
                 "INSERT INTO deliveries (message_id, event_id, destination, ordering_key, payload,
@@ -207,7 +210,6 @@ fn insert_outcome(
             Ok(())
         }
         RouteOutcome::Filtered { events, .. } => insert_events(conn, id, events, packed),
-        RouteOutcome::Failed { .. } => Ok(()),
     }
 }
 

@@ -137,13 +137,7 @@ pub async fn route_outcomes<H: Harness>(h: H) {
     };
     store.route(b, filtered, T0).await.unwrap();
     store
-        .route(
-            c,
-            RouteOutcome::Failed {
-                reason: "PID segment missing".into(),
-            },
-            T0,
-        )
+        .route(c, RouteOutcome::failed("PID segment missing"), T0)
         .await
         .unwrap();
 
@@ -399,7 +393,7 @@ pub async fn prune_keeps_unfinished<H: Harness>(h: H) {
         .unwrap();
     let failed = store.append(msg("pas", None, old)).await.unwrap().id();
     store
-        .route(failed, RouteOutcome::Failed { reason: "r".into() }, old)
+        .route(failed, RouteOutcome::failed("r"), old)
         .await
         .unwrap();
     let received = store.append(msg("pas", None, old)).await.unwrap().id();
@@ -550,11 +544,11 @@ pub async fn append_routed<H: Harness>(h: H) {
     assert_eq!(res, (Appended::Duplicate { original: first }, false));
 
     store
-        .route(waiting, RouteOutcome::Failed { reason: "x".into() }, T0)
+        .route(waiting, RouteOutcome::failed("x"), T0)
         .await
         .unwrap();
     store
-        .route(behind, RouteOutcome::Failed { reason: "x".into() }, T0)
+        .route(behind, RouteOutcome::failed("x"), T0)
         .await
         .unwrap();
     let refused = store.reserve_message_id().unwrap();
@@ -583,7 +577,7 @@ pub async fn append_routed<H: Harness>(h: H) {
     assert_eq!(state(for_router).await, MessageStatus::Received);
     for id in [refused, for_router] {
         store
-            .route(id, RouteOutcome::Failed { reason: "x".into() }, T0)
+            .route(id, RouteOutcome::failed("x"), T0)
             .await
             .unwrap();
     }

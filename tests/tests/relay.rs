@@ -1,0 +1,100 @@
+//! Every message flows: a PAS feed relayed to a local system over MLLP through pass-through
+//! events (`kinds = ["hl7v2.ADT.*"]`), whatever the pas adapter makes of each message. An A01
+//! it maps, an A09 and an A60 it does not, and an A01 it cannot decode (no PV1-44) all reach the
+//! real MLLP peer in order, as sent but for MSH-10; the undecodable one is journaled `failed`
+//! with its reason and its `junction.decode-failed` event goes to a review outbox.
+
+use std::time::Duration;
+
+use junction_e2e::adt::adt;
+use junction_e2e::config;
+use junction_e2e::gateway::Gateway;
+use junction_e2e::http;
+use junction_e2e::mllp::MllpClient;
+use junction_e2e::mllp_peer::MllpPeer;
+use junction_e2e::nhs::nhs_numbers;
+use junction_e2e::wait::eventually;
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The message without MSH-10, which the MLLP sink sets to the delivery's stable id.
+fn without_control_id(message: &str) -> String {
+    let mut segments: Vec<String> = message
+        .split(['\r', '\n'])
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut msh: Vec<&str> = segments[0].split('|').collect();
+    msh[9] = "";
+    segments[0] = msh.join("|");
+    segments.join("\r")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_adt_message_is_relayed_whatever_the_adapter_makes_of_it() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let peer = MllpPeer::start().await;
+    let review = tmp.path().join("review");
+    let cfg = [
+        config::head(tmp.path()),
+        config::mllp_source("pas", ""),
+        format!(
+            "\n[[destinations]]\nname = \"ris\"\ntype = \"mllp\"\naddress = \"{}\"\nconcurrency = 1\n",
+            peer.address()
+        ),
+        config::file_destination("review", &review),
+        "\n[[routes]]\nname = \"relay\"\nkinds = [\"hl7v2.ADT.*\"]\ndestinations = [\"ris\"]\n"
+            .into(),
+        "\n[[routes]]\nname = \"undecodable\"\nkinds = [\"junction.decode-failed\"]\ndestinations = [\"review\"]\n"
+            .into(),
+    ]
+    .concat();
+    let gw = Gateway::start(tmp.path(), &cfg);
+
+    let nhs = &nhs_numbers(1)[0];
+    let a01 = String::from_utf8(adt("A01", "R1", nhs, "MRN1")).expect("ASCII");
+    let a09 = String::from_utf8(adt("A09", "R2", nhs, "MRN1")).expect("ASCII");
+    let a60 = String::from_utf8(adt("A60", "R3", nhs, "MRN1")).expect("ASCII");
+    let cut = a01.rfind("|20260115103000\r").expect("PV1-44 at the end");
+    let no_admit = format!("{}|\r", &a01[..cut]).replacen("|R1|", "|R4|", 1);
+    let sent = [&a01, &a09, &a60, &no_admit];
+    let mut pas = MllpClient::connect(gw.source("pas"))
+        .await
+        .expect("connect");
+    for m in sent {
+        let ack = pas.send(m.as_bytes()).await.expect("send").expect("ACK");
+        assert_eq!(ack.code, "AA", "{}", String::from_utf8_lossy(&ack.raw));
+    }
+
+    let received = eventually(DEADLINE, "four messages at the peer", || {
+        let got = peer.received();
+        async move { (got.len() >= 4).then_some(got) }
+    })
+    .await;
+    assert_eq!(received.len(), 4, "each message relayed once");
+    for (got, want) in received.iter().zip(sent) {
+        assert_eq!(without_control_id(got), without_control_id(want));
+    }
+
+    // The A01 without PV1-44: journaled failed with the reason, and its decode-failed event
+    // (reason and message) in the review outbox.
+    let failed = http::messages(gw.http, "state=failed").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let reason = failed[0]["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("PV1-44"), "{reason}");
+    let file = eventually(DEADLINE, "the decode-failed event in review", || {
+        let review = review.clone();
+        async move {
+            let entry = std::fs::read_dir(&review).ok()?.flatten().next()?;
+            std::fs::read_to_string(entry.path()).ok()
+        }
+    })
+    .await;
+    let event: serde_json::Value = serde_json::from_str(&file).expect("event JSON");
+    assert_eq!(event["kind"], "junction.decode-failed");
+    assert_eq!(event["raw"].as_str(), Some(no_admit.as_str()));
+    // The A09 and A60 the pas adapter does not map are not failures.
+    assert!(http::messages(gw.http, "state=routed").await.len() >= 3);
+    drop(pas);
+    assert!(gw.stop().success());
+}
