@@ -2,7 +2,8 @@
 //! events (`kinds = ["hl7v2.ADT.*"]`), whatever the pas adapter makes of each message. An A01
 //! it maps, an A09 and an A60 it does not, and an A01 it cannot decode (no PV1-44) all reach the
 //! real MLLP peer in order, as sent but for MSH-10; the undecodable one is journaled `failed`
-//! with its reason and its `junction.decode-failed` event goes to a review outbox.
+//! with its reason and its `junction.decode-failed` event goes to a review outbox, as does the
+//! A60, picked by a route reading MSH-9.2 with `hl7(..)`.
 
 use std::time::Duration;
 
@@ -47,6 +48,9 @@ async fn every_adt_message_is_relayed_whatever_the_adapter_makes_of_it() {
             .into(),
         "\n[[routes]]\nname = \"undecodable\"\nkinds = [\"junction.decode-failed\"]\ndestinations = [\"review\"]\n"
             .into(),
+        // An HL7 v2 field read directly: allergy updates (A60) also go to review.
+        "\n[[routes]]\nname = \"allergies\"\nkinds = [\"hl7v2.ADT.*\"]\nwhen = 'hl7(\"MSH-9.2\") == \"A60\"'\ndestinations = [\"review\"]\n"
+            .into(),
     ]
     .concat();
     let gw = Gateway::start(tmp.path(), &cfg);
@@ -82,17 +86,29 @@ async fn every_adt_message_is_relayed_whatever_the_adapter_makes_of_it() {
     assert_eq!(failed.len(), 1, "{failed:?}");
     let reason = failed[0]["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("PV1-44"), "{reason}");
-    let file = eventually(DEADLINE, "the decode-failed event in review", || {
+    let reviewed = eventually(DEADLINE, "two events in review", || {
         let review = review.clone();
         async move {
-            let entry = std::fs::read_dir(&review).ok()?.flatten().next()?;
-            std::fs::read_to_string(entry.path()).ok()
+            let events: Vec<serde_json::Value> = std::fs::read_dir(&review)
+                .ok()?
+                .flatten()
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .filter_map(|t| serde_json::from_str(&t).ok())
+                .collect();
+            (events.len() >= 2).then_some(events)
         }
     })
     .await;
-    let event: serde_json::Value = serde_json::from_str(&file).expect("event JSON");
-    assert_eq!(event["kind"], "junction.decode-failed");
-    assert_eq!(event["raw"].as_str(), Some(no_admit.as_str()));
+    assert_eq!(reviewed.len(), 2, "the undecodable A01 and the A60");
+    let of_kind = |kind: &str| {
+        reviewed
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} event in review"))
+    };
+    let failed_event = of_kind("junction.decode-failed");
+    assert_eq!(failed_event["raw"].as_str(), Some(no_admit.as_str()));
+    assert_eq!(of_kind("hl7v2.ADT.A60")["raw"].as_str(), Some(a60.as_str()));
     // The A09 and A60 the pas adapter does not map are not failures.
     assert!(http::messages(gw.http, "state=routed").await.len() >= 3);
     drop(pas);

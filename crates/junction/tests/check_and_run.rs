@@ -103,6 +103,18 @@ fn cases() -> Vec<Refused> {
             ),
         },
         Refused {
+            name: "a route reading an HL7 v2 field by a bad path",
+            toml: format!(
+                "{http}{PAS}{OUTBOX}\n[[routes]]\nname = \"r\"\nkinds = [\"hl7v2.ADT.*\"]\nwhen = 'hl7(\"PV1-x\") == \"I\"'\ndestinations = [\"out\"]\n"
+            ),
+            files: &[],
+            env: &[],
+            error: (
+                "junction.toml:18:1: routes[0].when",
+                "bad terse path \"PV1-x\"",
+            ),
+        },
+        Refused {
             name: "PostgreSQL password in an unset variable",
             toml: format!(
                 "[store]\ntype = \"postgres\"\nurl = \"postgres://junction@127.0.0.1:1/junction\"\npassword_env = \"{UNSET}\"\n"

@@ -22,6 +22,24 @@ pub(crate) fn expect_received(id: MessageId, state: String) -> Result<(), StoreE
     }
 }
 
+/// A filtered or failed message is routed again only while none of its deliveries is being
+/// sent (a failed message's pass-through events may have some).
+pub(crate) fn expect_none_leased(
+    id: MessageId,
+    state: &str,
+    leased: i64,
+) -> Result<(), StoreError> {
+    if leased == 0 {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidState {
+            id: id.0,
+            state: format!("{state}, with a delivery being sent"),
+            expected: "no delivery being sent",
+        })
+    }
+}
+
 /// Checks an outcome's events and deliveries before anything is written.
 pub(crate) fn check_outcome(outcome: &RouteOutcome) -> Result<(), StoreError> {
     match outcome {

@@ -40,6 +40,7 @@ pub(crate) fn eval<'a>(expr: &Expr, event: &'a Value) -> Cow<'a, Value> {
                 Func::Resource => Cow::Borrowed(resource(event, arg).unwrap_or(&NULL)),
             }
         }
+        Expr::Hl7(path) => Cow::Owned(hl7(event, path)),
         Expr::Method(base, method, arg) => {
             let base = eval(base, event);
             let arg = eval(arg, event);
@@ -69,6 +70,21 @@ pub(crate) fn eval<'a>(expr: &Expr, event: &'a Value) -> Cow<'a, Value> {
             };
             bool_value(res)
         }
+    }
+}
+
+/// The text at `path` of the HL7 v2 message the event carries (`event.raw`: pass-through and
+/// decode-failed events), or null when there is none or nothing is there.
+fn hl7(event: &Value, path: &junction_hl7v2::Path) -> Value {
+    let Some(raw) = event.get("raw").and_then(Value::as_str) else {
+        return Value::Null;
+    };
+    let Ok(msg) = junction_hl7v2::Message::parse(raw.as_bytes()) else {
+        return Value::Null;
+    };
+    match msg.get_path(path).filter(|v| !v.is_empty()) {
+        Some(v) => Value::String(v.text().into_owned()),
+        None => Value::Null,
     }
 }
 

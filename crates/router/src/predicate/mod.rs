@@ -10,11 +10,15 @@
 //! postfix := primary ("." name | "." method "(" expr ")" | "[" expr "]")*
 //! primary := string | number | true | false | null | "[" list "]" | "(" expr ")"
 //!          | event | bundle | has_warning "(" expr ")" | resource "(" expr ")"
+//!          | hl7 "(" string ")"
 //! ```
 //! - `event` is the event as JSON (`event.kind`, `event.source`, `event.message_type`,
 //!   `event.warnings`, …); `bundle` is `event.bundle`.
 //! - `has_warning("code")` is true when the event carries a warning with that code;
 //!   `resource("Encounter")` is the first bundle entry resource of that type, or `null`.
+//! - `hl7("PV1-3.1")` is the text at a terse path (`PID-3[2].1`, `OBX[2]-5`, as `junction
+//!   parse` prints them) of the HL7 v2 message the event carries (pass-through events,
+//!   `hl7v2.*`, and decode-failed ones), or `null`; the path is checked when compiled.
 //! - Methods: `startsWith`, `endsWith`, `contains` (substring, or element of a list).
 //! - `x in [..]` tests list membership (also substring of a string, key of an object).
 //!
@@ -149,6 +153,41 @@ mod tests {
             // `!event.kind` is true: a string is not `true`, so its negation is.
             assert_eq!(res, src == "!event.kind", "{src}");
         }
+    }
+
+    #[test]
+    fn hl7_reads_the_carried_message_by_terse_path() {
+        let mut pass = event();
+        pass["kind"] = json!("hl7v2.ADT.A09");
+        pass["raw"] = json!(
+            "MSH|^~\\&|PAS|RXX|J|RXX|20260101||ADT^A09^ADT_A09|C1|P|2.4\rPID|1||111^^^RXX^MR~9990000018^^^NHS^NH\rPV1|1|I|W12^B3^1\r"
+        );
+        let holds = |src: &str| {
+            Predicate::compile(src)
+                .unwrap_or_else(|e| panic!("{src}: {e}"))
+                .matches(&pass)
+        };
+        assert!(holds(r#"hl7("MSH-9.2") == "A09""#));
+        assert!(holds(r#"hl7("PV1-3.1").startsWith("W")"#));
+        assert!(holds(r#"hl7("PID-3[2].1") == "9990000018""#));
+        assert!(holds(r#"hl7("PV1-50") == null && hl7("ZZZ-1") == null"#));
+        assert!(!holds(r#"hl7("MSH-9.2") == "A01""#));
+        // An event without the message (a clinical one) has no fields to read.
+        let clinical = Predicate::compile(r#"hl7("MSH-9.2") == "A09""#).unwrap();
+        assert!(!clinical.matches(&event()));
+    }
+
+    #[test]
+    fn hl7_paths_are_checked_when_compiled() {
+        let err = Predicate::compile(r#"hl7("PV1-x") == "I""#).unwrap_err();
+        assert_eq!(err.column, 5);
+        assert!(err.message.contains("PV1-x"), "{}", err.message);
+        let err = Predicate::compile("hl7(event.kind)").unwrap_err();
+        assert!(
+            err.message.contains("terse path as a string"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub(crate) enum Expr {
     Field(Box<Expr>, String),
     Index(Box<Expr>, Box<Expr>),
     Call(Func, Box<Expr>),
+    /// `hl7("PV1-3.1")`: the value at a terse path of the message the event carries.
+    Hl7(junction_hl7v2::Path),
     Method(Box<Expr>, Method, Box<Expr>),
     Not(Box<Expr>),
     And(Box<Expr>, Box<Expr>),
@@ -206,6 +208,24 @@ impl Parser<'_> {
         Ok(arg)
     }
 
+    /// `("PATH")` after `hl7`: one string literal, a terse path checked now.
+    fn hl7_path(&mut self) -> Result<Expr, PredicateError> {
+        self.expect(&Tok::LParen, "`(`")?;
+        let column = self.column();
+        let Tok::Str(path) = self.bump() else {
+            return Err(PredicateError {
+                column,
+                message: "`hl7` takes a terse path as a string, e.g. hl7(\"PV1-3.1\")".into(),
+            });
+        };
+        let path = junction_hl7v2::Path::parse(&path).map_err(|e| PredicateError {
+            column,
+            message: e.to_string(),
+        })?;
+        self.expect(&Tok::RParen, "`)`")?;
+        Ok(Expr::Hl7(path))
+    }
+
     fn primary(&mut self) -> Result<Expr, PredicateError> {
         let column = self.column();
         match self.bump() {
@@ -240,12 +260,13 @@ impl Parser<'_> {
                     "bundle" => return Ok(Expr::Root(Root::Bundle)),
                     "has_warning" => Func::HasWarning,
                     "resource" => Func::Resource,
+                    "hl7" => return self.hl7_path(),
                     _ => {
                         return Err(PredicateError {
                             column,
                             message: format!(
                                 "unknown name `{name}` (expected `event`, `bundle`, \
-                                 `has_warning(..)` or `resource(..)`)"
+                                 `has_warning(..)`, `resource(..)` or `hl7(..)`)"
                             ),
                         });
                     }

@@ -104,14 +104,26 @@ async fn insert_events(
     Ok(())
 }
 
-/// Re-queues a message's finished deliveries, or sends a filtered/failed message back to the router.
+/// Re-queues a message's finished deliveries, or sends a filtered/failed message back to the
+/// router: decoded again, all its events are routed again, so the deliveries a failed message's
+/// pass-through events had are dropped for the new ones (refused while one is being sent).
 pub(crate) async fn replay_message(
     txn: &Transaction<'_>,
     id: MessageId,
     now: i64,
 ) -> Result<Replayed, StoreError> {
     match message_state(txn, id).await?.as_str() {
-        "filtered" | "failed" => {
+        state @ ("filtered" | "failed") => {
+            let leased: i64 = txn
+                .query_one(
+                    "SELECT COUNT(*) FROM deliveries WHERE message_id = $1 AND state = 'leased'",
+                    &[&id.0],
+                )
+                .await?
+                .get(0);
+            crate::rules::expect_none_leased(id, state, leased)?;
+            txn.execute("DELETE FROM deliveries WHERE message_id = $1", &[&id.0])
+                .await?;
             txn.execute("DELETE FROM events WHERE message_id = $1", &[&id.0])
                 .await?;
             txn.execute(

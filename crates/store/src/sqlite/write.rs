@@ -229,14 +229,23 @@ fn insert_events(
     Ok(())
 }
 
-/// Re-queues a message's finished deliveries, or sends a filtered/failed message back to the router.
+/// Re-queues a message's finished deliveries, or sends a filtered/failed message back to the
+/// router: decoded again, all its events are routed again, so the deliveries a failed message's
+/// pass-through events had are dropped for the new ones (refused while one is being sent).
 pub(crate) fn replay_message(
     conn: &Connection,
     id: MessageId,
     now: i64,
 ) -> Result<Replayed, StoreError> {
     match message_state(conn, id)?.as_str() {
-        "filtered" | "failed" => {
+        state @ ("filtered" | "failed") => {
+            let leased: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM deliveries WHERE message_id = ?1 AND state = 'leased'",
+                [id.0],
+                |r| r.get(0),
+            )?;
+            crate::rules::expect_none_leased(id, state, leased)?;
+            conn.execute("DELETE FROM deliveries WHERE message_id = ?1", [id.0])?;
             conn.execute("DELETE FROM events WHERE message_id = ?1", [id.0])?;
             conn.execute(
                 "UPDATE messages SET state = 'received', reason = NULL WHERE id = ?1",

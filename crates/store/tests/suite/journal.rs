@@ -166,6 +166,32 @@ pub async fn route_outcomes<H: Harness>(h: H) {
     assert_eq!(c_detail.summary.state, MessageStatus::Failed);
     assert!(store.unrouted(10).await.unwrap().is_empty());
 
+    // A failed message may still have events and deliveries (its pass-through events).
+    let d = store.append(msg("pas", None, T0)).await.unwrap().id();
+    let RouteOutcome::Routed { events, deliveries } = routed(&[("relay", Some("p9"))]) else {
+        unreachable!("routed() is Routed")
+    };
+    let failed_with = RouteOutcome::Failed {
+        reason: "PV1-44 missing".into(),
+        events,
+        deliveries,
+    };
+    store.route(d, failed_with, T0).await.unwrap();
+    let d_detail = store.get_message(d).await.unwrap().unwrap();
+    assert_eq!(d_detail.summary.state, MessageStatus::Failed);
+    assert_eq!(d_detail.summary.reason.as_deref(), Some("PV1-44 missing"));
+    assert_eq!(d_detail.events.len(), 1);
+    assert_eq!(d_detail.deliveries.len(), 1);
+    assert_eq!(d_detail.deliveries[0].state, DeliveryState::Pending);
+    // Replayed, it is decoded and routed afresh: its old events and deliveries go.
+    assert!(store.replay_message(d, T0).await.unwrap().rerouted);
+    let d_detail = store.get_message(d).await.unwrap().unwrap();
+    assert!(d_detail.events.is_empty() && d_detail.deliveries.is_empty());
+    store
+        .route(d, RouteOutcome::failed("still"), T0)
+        .await
+        .unwrap();
+
     // Replaying a failed message hands it back to the router.
     let replayed = store.replay_message(c, T0).await.unwrap();
     assert!(replayed.rerouted);
