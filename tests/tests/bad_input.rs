@@ -73,12 +73,12 @@ fn msg_text(cid: &str) -> String {
     String::from_utf8(msg(cid)).expect("ASCII")
 }
 
-/// The kit's A01 with PV1-44 (admit date) removed: valid HL7, but the pas adapter cannot
+/// The kit's A01 with PV1-44 (admit date) not a date: valid HL7, but the pas adapter cannot
 /// decode it, so it is stored (AA) and then recorded as failed.
-fn a01_without_admit_date(cid: &str) -> Vec<u8> {
+fn a01_with_bad_admit_date(cid: &str) -> Vec<u8> {
     let text = msg_text(cid);
     let cut = text.rfind("|20260115103000\r").expect("PV1-44 at the end");
-    format!("{}|\r", &text[..cut]).into_bytes()
+    format!("{}|NOT-A-DATE\r", &text[..cut]).into_bytes()
 }
 
 fn cases() -> Vec<Case> {
@@ -203,8 +203,8 @@ fn cases() -> Vec<Case> {
             expect: Expect::BatchAck(ids(&["OK19A", "OK19B"])),
         },
         Case {
-            name: "adapter cannot decode (A01 without PV1-44): stored, then failed",
-            send: Send::Once(frame(&a01_without_admit_date("FAIL20"))),
+            name: "adapter cannot decode (A01 with PV1-44 not a date): stored, then failed",
+            send: Send::Once(frame(&a01_with_bad_admit_date("FAIL20"))),
             expect: Expect::Acks(ids(&["FAIL20"])),
         },
         Case {
@@ -487,7 +487,7 @@ async fn json_log_lines_at_debug_keep_their_text() {
     let cfg = [head, config::mllp_source("pas", "")].concat();
     let gw = tokio::task::block_in_place(|| Gateway::start(tmp.path(), &cfg));
     let mut conn = RawConn::connect(gw.source("pas")).await.expect("connect");
-    conn.write(&frame(&a01_without_admit_date("DBG1")))
+    conn.write(&frame(&a01_with_bad_admit_date("DBG1")))
         .await
         .expect("write");
     let Reply::Frame(ack) = conn.reply(REPLY).await else {

@@ -1,6 +1,6 @@
 //! Every message flows: a PAS feed relayed to a local system over MLLP through pass-through
 //! events (`kinds = ["hl7v2.ADT.*"]`), whatever the pas adapter makes of each message. An A01
-//! it maps, an A09 and an A60 it does not, and an A01 it cannot decode (no PV1-44) all reach the
+//! it maps, an A09 and an A60 it does not, and an A01 it cannot decode (PV1-44 not a date) all reach the
 //! real MLLP peer in order, as sent but for MSH-10; the undecodable one is journaled `failed`
 //! with its reason and its `junction.decode-failed` event goes to a review outbox, as does the
 //! A60, picked by a route reading MSH-9.2 with `hl7(..)`.
@@ -60,7 +60,7 @@ async fn every_adt_message_is_relayed_whatever_the_adapter_makes_of_it() {
     let a09 = String::from_utf8(adt("A09", "R2", nhs, "MRN1")).expect("ASCII");
     let a60 = String::from_utf8(adt("A60", "R3", nhs, "MRN1")).expect("ASCII");
     let cut = a01.rfind("|20260115103000\r").expect("PV1-44 at the end");
-    let no_admit = format!("{}|\r", &a01[..cut]).replacen("|R1|", "|R4|", 1);
+    let no_admit = format!("{}|NOT-A-DATE\r", &a01[..cut]).replacen("|R1|", "|R4|", 1);
     let sent = [&a01, &a09, &a60, &no_admit];
     let mut pas = MllpClient::connect(gw.source("pas"))
         .await
@@ -80,7 +80,7 @@ async fn every_adt_message_is_relayed_whatever_the_adapter_makes_of_it() {
         assert_eq!(without_control_id(got), without_control_id(want));
     }
 
-    // The A01 without PV1-44: journaled failed with the reason, and its decode-failed event
+    // The A01 with a bad PV1-44: journaled failed with the reason, and its decode-failed event
     // (reason and message) in the review outbox.
     let failed = http::messages(gw.http, "state=failed").await;
     assert_eq!(failed.len(), 1, "{failed:?}");

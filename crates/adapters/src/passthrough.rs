@@ -290,13 +290,17 @@ mod tests {
         let kinds: Vec<&str> = out.events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["hl7v2.ADT.A09"]);
         assert_eq!(out.events[0].warnings[0].code, "not-mapped");
-        // An A01 without PV1-44 (this message) does not decode: the pass-through event, and a
-        // decode-failed one with the reason and the message.
-        let bad = A09.replacen("ADT^A09 ^ADT_A09", "ADT^A01", 1);
+        // An A01 whose admit date (PV1-44) is not a date does not decode: the pass-through
+        // event, and a decode-failed one with the reason and the message.
+        let bad = A09.replacen("ADT^A09 ^ADT_A09", "ADT^A01", 1).replacen(
+            "PV1|1|I|W1^B1\r",
+            &format!("PV1|1|I|W1^B1{}|NOT-A-DATE\r", "|".repeat(40)),
+            1,
+        );
         let out = decoder.decode(&inbound(bad.as_bytes()));
         assert!(
             out.failure.is_some(),
-            "an A01 without PV1-44 does not decode"
+            "an A01 with a bad PV1-44 does not decode"
         );
         let kinds: Vec<&str> = out.events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["hl7v2.ADT.A01", DECODE_FAILED]);

@@ -29,6 +29,14 @@ impl<'m> Header<'m> {
         self.field(field)?.component_text(comp)
     }
 
+    fn trimmed_comp(&self, field: usize, comp: usize) -> Option<Cow<'m, str>> {
+        match self.comp(field, comp)? {
+            Cow::Borrowed(s) => Some(Cow::Borrowed(s.trim())),
+            Cow::Owned(s) => Some(Cow::Owned(s.trim().to_owned())),
+        }
+        .filter(|s| !s.is_empty())
+    }
+
     fn whole(&self, field: usize) -> Option<Cow<'m, str>> {
         self.field(field)
             .filter(|v| !v.is_empty())
@@ -74,17 +82,18 @@ impl<'m> Header<'m> {
     pub fn datetime(&self) -> Option<Cow<'m, str>> {
         self.comp(7, 1)
     }
-    /// MSH-9.1 message code, e.g. `ADT`.
+    /// MSH-9.1 message code, e.g. `ADT` (surrounding spaces, which some senders pad with,
+    /// trimmed; MSH-9.2 and .3 alike).
     pub fn message_code(&self) -> Option<Cow<'m, str>> {
-        self.comp(9, 1)
+        self.trimmed_comp(9, 1)
     }
     /// MSH-9.2 trigger event, e.g. `A01`.
     pub fn trigger_event(&self) -> Option<Cow<'m, str>> {
-        self.comp(9, 2)
+        self.trimmed_comp(9, 2)
     }
     /// MSH-9.3 message structure, e.g. `ADT_A01` (absent before v2.3.1).
     pub fn structure(&self) -> Option<Cow<'m, str>> {
-        self.comp(9, 3)
+        self.trimmed_comp(9, 3)
     }
     /// `CODE^TRIGGER` (or just the code when there is no trigger), e.g. `ADT^A01`.
     pub fn message_type(&self) -> Option<String> {
@@ -120,5 +129,23 @@ impl<'m> Header<'m> {
             .repetition(1)
             .filter(|v| !v.is_empty())
             .map(|v| v.text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Message;
+
+    #[test]
+    fn message_type_components_are_trimmed() {
+        let msg = Message::parse(b"MSH|^~\\&|LAB|RXX|J|RXX|20260101||ORU ^R01 ^ ORU_R01|C1|P|2.4\r")
+            .expect("parses");
+        let h = msg.header();
+        assert_eq!(h.message_code().as_deref(), Some("ORU"));
+        assert_eq!(h.trigger_event().as_deref(), Some("R01"));
+        assert_eq!(h.structure().as_deref(), Some("ORU_R01"));
+        assert_eq!(h.message_type().as_deref(), Some("ORU^R01"));
+        let blank = Message::parse(b"MSH|^~\\&|LAB|RXX|J|RXX|20260101||ADT^ |C1|P|2.4\r").unwrap();
+        assert_eq!(blank.header().trigger_event(), None);
     }
 }

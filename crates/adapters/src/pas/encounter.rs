@@ -16,7 +16,7 @@ use super::identifiers::{Cx, local_identifier};
 use super::locations::{LocationKind, locations};
 use super::practitioners::Practitioners;
 use super::triggers::Trigger;
-use crate::error::DecodeError;
+use crate::error::{DecodeError, DecodeErrorCode};
 
 const CS_ADMISSION_METHOD: &str =
     "https://fhir.hl7.org.uk/CodeSystem/UKCore-AdmissionMethodEngland";
@@ -49,12 +49,14 @@ pub(crate) fn has_visit(pv1: Option<&Segment<'_>>) -> bool {
 }
 
 /// Builds the Encounter for `trigger` from PV1/PV2. Fails only when a date the event depends
-/// on (PV1-44 for A01, PV1-45 for A03) is present but not a date, or PV1-44 is missing on A01.
+/// on (PV1-44 for A01, PV1-45 for A03) is present but not a date, or an A01 has no PV1-44 and
+/// no event time in EVN-6 or EVN-2 to take it from (with a warning) instead.
 pub(crate) fn encounter(
     ctx: &mut Ctx<'_>,
     trigger: Trigger,
     pv1: &Segment<'_>,
     pv2: Option<&Segment<'_>>,
+    evn: Option<&Segment<'_>>,
     patient_ref: &str,
     sending_facility: Option<&str>,
 ) -> Result<Mapped, DecodeError> {
@@ -70,7 +72,14 @@ pub(crate) fn encounter(
     } else {
         DateRule::Optional
     };
-    let admit = visit_ts(ctx, pv1, 44, "admit date/time", admit_rule)?;
+    let admit = match visit_ts(ctx, pv1, 44, "admit date/time", admit_rule) {
+        // PV1-44 is optional in HL7 v2 and only conditionally required by ITK; the standard's
+        // own A01 example lacks it. The event time stands in for it.
+        Err(e) if e.code == DecodeErrorCode::MissingField => {
+            Some(admit_from_evn(ctx, evn).ok_or(e)?)
+        }
+        other => other?,
+    };
     let discharge = visit_ts(ctx, pv1, 45, "discharge date/time", discharge_rule)?;
 
     let id = ctx.id("Encounter", "");
@@ -231,6 +240,23 @@ fn visit_ts(
             format!("{what} is not a valid HL7 date/time (expected YYYYMMDDHHMM[SS])"),
         )
     })
+}
+
+/// The admission time from EVN-6 (event occurred), else EVN-2 (recorded), with a warning
+/// saying PV1-44 was missing; `None` when neither is a date.
+fn admit_from_evn(ctx: &mut Ctx<'_>, evn: Option<&Segment<'_>>) -> Option<Timestamp> {
+    let evn = evn?;
+    for (field, path) in [(6, "EVN-6"), (2, "EVN-2")] {
+        if let Some(ts) = ts_text(evn.field(field)).and_then(|raw| Timestamp::parse(&raw).ok()) {
+            ctx.warn(
+                "admit-date-from-evn",
+                "PV1-44",
+                format!("admit date/time (PV1-44) is missing; the event time in {path} is used"),
+            );
+            return Some(ts);
+        }
+    }
+    None
 }
 
 /// PV1-44/45 as the period; for a planned encounter (pre-admission) PV2-8/9 expected

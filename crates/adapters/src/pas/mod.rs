@@ -172,6 +172,7 @@ impl Adapter for PasAdapter {
                     trigger,
                     pv1,
                     segs.pv2.as_ref(),
+                    segs.evn.as_ref(),
                     &patient_ref,
                     facility.as_deref(),
                 )?;
