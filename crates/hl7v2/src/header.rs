@@ -138,8 +138,9 @@ mod tests {
 
     #[test]
     fn message_type_components_are_trimmed() {
-        let msg = Message::parse(b"MSH|^~\\&|LAB|RXX|J|RXX|20260101||ORU ^R01 ^ ORU_R01|C1|P|2.4\r")
-            .expect("parses");
+        let msg =
+            Message::parse(b"MSH|^~\\&|LAB|RXX|J|RXX|20260101||ORU ^R01 ^ ORU_R01|C1|P|2.4\r")
+                .expect("parses");
         let h = msg.header();
         assert_eq!(h.message_code().as_deref(), Some("ORU"));
         assert_eq!(h.trigger_event().as_deref(), Some("R01"));

@@ -133,6 +133,34 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Seconds since 1970-01-01T00:00:00Z, for comparing two times; `None` unless a date and
+    /// time were sent (a time without an offset is UK local time, as in
+    /// [`Timestamp::to_fhir_datetime`]).
+    pub fn unix_seconds(&self) -> Option<i64> {
+        let (month, day, (h, mi, s)) = (self.month?, self.day?, self.time?);
+        let offset = self
+            .offset_minutes
+            .unwrap_or_else(|| uk_offset_minutes(self.year, month, day, h));
+        let days = days_from_civil(i64::from(self.year), i64::from(month), i64::from(day));
+        Some(
+            days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s)
+                - i64::from(offset) * 60,
+        )
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 fn parse_offset(s: &str) -> Result<i16, TimestampError> {
     let sign: i16 = if s.starts_with('-') { -1 } else { 1 };
     let d = &s[1..];
@@ -239,6 +267,18 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unix_seconds_compare_instants() {
+        let at = |s: &str| Timestamp::parse(s).unwrap().unix_seconds();
+        assert_eq!(at("19700101000000+0000"), Some(0));
+        assert_eq!(at("20260115103000+0000"), Some(1_768_473_000));
+        // Winter local time is GMT; summer local time is BST (an hour ahead of UTC).
+        assert_eq!(at("20260115103000"), at("20260115103000+0000"));
+        assert_eq!(at("20260715113000"), at("20260715103000+0000"));
+        assert!(at("202601151030") < at("20260115103045"));
+        assert_eq!(at("20260115"), None);
+    }
 
     #[test]
     fn precision_is_kept() {

@@ -279,6 +279,19 @@ fn period(
     if start.is_none() && end.is_none() {
         return None;
     }
+    // FHIR requires end >= start; minute-precision senders can discharge "before" the admit.
+    if let (Some(s), Some(e)) = (
+        start.and_then(|t| t.unix_seconds()),
+        end.and_then(|t| t.unix_seconds()),
+    ) && e < s
+    {
+        ctx.warn(
+            "period-end-before-start",
+            "PV1-45",
+            "discharge date/time (PV1-45) is before the admit date/time (PV1-44); left out of the period",
+        );
+        end = None;
+    }
     Some(Period {
         start: start.map(|t| t.to_fhir_datetime()),
         end: end.map(|t| t.to_fhir_datetime()),

@@ -8,7 +8,7 @@
 //! says "NHS number failing validation", and a `nhs-number-invalid` warning is raised.
 
 use junction_hl7v2::{Segment, Value};
-use junction_model::fhir::{CodeableConcept, Coding, Identifier};
+use junction_model::fhir::{CodeableConcept, Coding, Identifier, Reference};
 use junction_model::uk_core::{self, VerificationStatus, systems};
 use junction_model::{NhsNumber, event::patient_key};
 
@@ -107,6 +107,34 @@ pub(crate) fn read_ids(
     out
 }
 
+/// Some UK senders put the NHS number only in PID-2 (external patient id, deprecated since
+/// v2.3.1), sometimes spaced `999 000 0018`: taken from there, with a warning, when PID-3 has
+/// no NHS number and PID-2.1 is a valid one.
+pub(crate) fn nhs_number_from_pid2(
+    ctx: &mut Ctx<'_>,
+    pid: &Segment<'_>,
+    ids: &mut Ids,
+    verification: Option<VerificationStatus>,
+) {
+    if ids.nhs.is_some() {
+        return;
+    }
+    let Some(value) = pid.field(2).and_then(|f| comp(f, 1)) else {
+        return;
+    };
+    let Ok(n) = NhsNumber::parse(&value) else {
+        return;
+    };
+    ctx.warn(
+        "nhs-number-from-pid-2",
+        "PID-2",
+        "NHS number taken from PID-2 (external patient id); send it in PID-3 with CX.4 NHS",
+    );
+    ids.identifiers
+        .insert(0, uk_core::nhs_number_identifier(&n, verification));
+    ids.nhs = Some(n);
+}
+
 pub(crate) fn is_trust_mrn(ctx: &Ctx<'_>, cx: &Cx) -> bool {
     match (&ctx.opts.local_mrn_authority, &cx.authority) {
         (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
@@ -134,9 +162,17 @@ pub(crate) fn local_identifier(ctx: &Ctx<'_>, cx: Cx, is_mrn: bool) -> Identifie
         Some("CE") => "consultant-episode",
         Some(_) => "local-identifier",
     };
+    // Only an ODS code names an NHS organisation's identifier system; another authority
+    // (`Hospital Lab`, an OID) is kept as the assigner's name, or as `urn:oid:`.
     let system = match (&ctx.opts.local_mrn_system, is_mrn) {
         (Some(system), true) => Some(system.clone()),
-        _ => cx.authority.as_deref().map(|a| authority_system(a, kind)),
+        _ => cx.authority.as_deref().and_then(|a| {
+            if is_ods_code(a) {
+                Some(authority_system(a, kind))
+            } else {
+                is_oid(a).then(|| format!("urn:oid:{a}"))
+            }
+        }),
     };
     Identifier {
         type_: cx.type_code.as_deref().map(|t| {
@@ -144,12 +180,38 @@ pub(crate) fn local_identifier(ctx: &Ctx<'_>, cx: Cx, is_mrn: bool) -> Identifie
         }),
         system,
         value: Some(cx.id),
-        assigner: cx
-            .authority
-            .as_deref()
-            .map(|a| Box::new(uk_core::ods_reference(a, None))),
+        assigner: cx.authority.as_deref().map(|a| {
+            Box::new(if is_ods_code(a) {
+                uk_core::ods_reference(a, None)
+            } else {
+                Reference {
+                    display: Some(a.to_owned()),
+                    ..Default::default()
+                }
+            })
+        }),
         ..Default::default()
     }
+}
+
+/// Whether an assigning authority looks like an ODS organisation code: a trust or other body
+/// (`RXX`, `RR8`, `15F`), a site (`RXX01`) or a GP practice (`B99901`), upper case.
+pub(crate) fn is_ods_code(a: &str) -> bool {
+    let b = a.as_bytes();
+    let upper_alnum = |c: &u8| c.is_ascii_uppercase() || c.is_ascii_digit();
+    match b.len() {
+        3 => b.iter().all(upper_alnum),
+        5 => b[..3].iter().all(upper_alnum) && b[3..].iter().all(u8::is_ascii_digit),
+        6 => b[0].is_ascii_uppercase() && b[1..].iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
+}
+
+/// Whether an authority is an ISO OID (`2.16.840.1.113883.2.1.4.1`).
+fn is_oid(a: &str) -> bool {
+    a.contains('.')
+        && a.split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// `https://fhir.<authority lowercase>.nhs.uk/Id/<kind>`, the authority reduced to

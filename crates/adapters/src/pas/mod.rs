@@ -224,7 +224,8 @@ pub(crate) fn map_patient(
 ) -> Result<MappedPatient, DecodeError> {
     let pid = &segs.pid;
     let verification = verification_status(ctx, pid, zu1);
-    let ids = read_ids(ctx, pid, 3, "PID-3", verification);
+    let mut ids = read_ids(ctx, pid, 3, "PID-3", verification);
+    identifiers::nhs_number_from_pid2(ctx, pid, &mut ids, verification);
     if ids.identifiers.is_empty() {
         return Err(DecodeError::missing_field(
             "PID-3",
