@@ -132,19 +132,7 @@ pub fn hl7v2_event(msg: &Inbound<'_>, mrn_authority: Option<&str>) -> Option<Eve
         event: Some(MessageEvent::Coding(event_coding)),
         ..Default::default()
     };
-    let bundle = Bundle::collection(
-        vec![Resource::from(header_resource)],
-        id("Bundle"),
-        msg.received_at,
-    );
-    let mut event = Event::new(
-        id("event"),
-        EventKind::from_name(&kind),
-        msg.source,
-        msg.received_at,
-        msg.correlation_id,
-        bundle,
-    );
+    let mut event = carrier_event(msg, &kind, Resource::from(header_resource), &id);
     event.message_type = Some(match &trigger {
         Some(t) => format!("{code}^{t}"),
         None => code.clone(),
@@ -152,6 +140,24 @@ pub fn hl7v2_event(msg: &Inbound<'_>, mrn_authority: Option<&str>) -> Option<Eve
     event.patient_key = v2_patient_key(&parsed, mrn_authority);
     event.raw = raw_text(msg.bytes, Some(&parsed));
     Some(event)
+}
+
+/// An event of `kind` for `msg` whose bundle is a collection of `resource`, ids from `id`.
+fn carrier_event(
+    msg: &Inbound<'_>,
+    kind: &str,
+    resource: Resource,
+    id: &dyn Fn(&str) -> String,
+) -> Event {
+    let bundle = Bundle::collection(vec![resource], id("Bundle"), msg.received_at);
+    Event::new(
+        id("event"),
+        EventKind::from_name(kind),
+        msg.source,
+        msg.received_at,
+        msg.correlation_id,
+        bundle,
+    )
 }
 
 /// `nhs:<n>` from a valid NHS number in PID-3 (CX.4 `NHS`, or type `NH` without an
@@ -213,19 +219,7 @@ fn decode_failed_event(msg: &Inbound<'_>, pass: Option<&Event>, error: &DecodeEr
     outcome.insert("resourceType".into(), "OperationOutcome".into());
     outcome.insert("id".into(), id("OperationOutcome").into());
     outcome.insert("issue".into(), serde_json::Value::Array(vec![issue.into()]));
-    let bundle = Bundle::collection(
-        vec![Resource::Unknown(outcome)],
-        id("Bundle"),
-        msg.received_at,
-    );
-    let mut event = Event::new(
-        id("event"),
-        EventKind::from_name(DECODE_FAILED),
-        msg.source,
-        msg.received_at,
-        msg.correlation_id,
-        bundle,
-    );
+    let mut event = carrier_event(msg, DECODE_FAILED, Resource::Unknown(outcome), &id);
     event.message_type = pass.and_then(|p| p.message_type.clone());
     event.patient_key = pass.and_then(|p| p.patient_key.clone());
     event.raw = pass
