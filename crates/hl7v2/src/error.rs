@@ -15,7 +15,8 @@ pub enum ParseErrorKind {
     MshTooShort,
     /// The delimiters in MSH-1/MSH-2 are not a legal set.
     BadDelimiters(&'static str),
-    /// A segment name is not three upper-case letters or digits.
+    /// A segment name is not three upper-case letters or digits: most often a segment wrapped
+    /// onto a new line.
     BadSegmentName,
     /// A NUL byte, which HL7 v2 never allows.
     NulByte,
@@ -85,9 +86,11 @@ impl fmt::Display for ParseErrorKind {
             Self::NoMsh => f.write_str("message does not start with an MSH segment"),
             Self::MshTooShort => f.write_str("MSH segment ends before its encoding characters"),
             Self::BadDelimiters(why) => write!(f, "illegal delimiters in MSH-1/MSH-2: {why}"),
-            Self::BadSegmentName => {
-                f.write_str("segment name must be three upper-case letters or digits")
-            }
+            Self::BadSegmentName => f.write_str(
+                "line does not start with a segment name (three upper-case letters or digits): \
+                 a segment looks wrapped onto a new line (a line break inside a field, as when \
+                 text is pasted from a document)",
+            ),
             Self::NulByte => f.write_str("NUL byte is not allowed in HL7 v2"),
             Self::NotUtf8 => f.write_str(
                 "byte is not valid UTF-8 and MSH-18 declares no 8-bit character set (e.g. 8859/1)",

@@ -216,6 +216,13 @@ mod tests {
         let err = index(b"MSH|^~\\&|A\r|B\r", 0, &Delimiters::default()).unwrap_err();
         assert_eq!(err.kind, ParseErrorKind::BadSegmentName);
         assert_eq!(err.offset, 11);
+        // A segment pasted from a document, wrapped in the middle of a field: the reason says
+        // so, and quotes nothing of the wrapped text.
+        let wrapped = b"MSH|^~\\&|A\rPID|1||9990000018^^^NHS^NH||TESTPATIENT^\nAlex\r";
+        let err = index(wrapped, 0, &Delimiters::default()).unwrap_err();
+        let reason = err.reason();
+        assert!(reason.contains("wrapped onto a new line"), "{reason}");
+        assert!(!reason.contains("Alex"), "{reason}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use junction_model::fhir::{CodeableConcept, Coding};
 use junction_model::uk_core::systems;
 
 use super::ctx::{Ctx, comp};
+use crate::pas::identifiers::is_ods_code;
 
 /// The NICIP (National Interim Clinical Imaging Procedure) code system.
 pub(crate) const NICIP: &str = "https://fhir.nhs.uk/CodeSystem/NICIP";
@@ -151,15 +152,41 @@ pub(crate) fn procedure(ctx: &mut Ctx<'_>, v: Value<'_>, path: &str) -> Option<C
             ..m.codeable_concept()
         });
     }
-    let cc = concept(v)?;
+    let mut cc = concept(v)?;
     if cc.coding.is_empty() {
+        // A trust-local code (`XCHES^XR Chest^LOCAL`) is kept as a coding in the sending
+        // trust's own code system, with its display, so it is not lost to the text.
+        let trust = ctx.facility.as_deref().filter(|f| is_ods_code(f));
+        let local = code.as_deref().zip(trust);
+        let kept = match local {
+            Some((code, facility)) => {
+                cc.coding.push(Coding::new(
+                    local_procedure_system(facility),
+                    code,
+                    display.as_deref(),
+                ));
+                "kept in the trust's local code system"
+            }
+            None => "kept as text",
+        };
         ctx.warn(
             "code-unmapped",
             path,
-            "procedure code is not NICIP and not in code table `procedure`; kept as text",
+            format!("procedure code is not NICIP and not in code table `procedure`; {kept}"),
         );
     }
     Some(cc)
+}
+
+/// `https://fhir.<facility>.nhs.uk/CodeSystem/local-procedure`: the sending trust's own
+/// procedure codes (MSH-4, an ODS code, in lower case).
+fn local_procedure_system(facility: &str) -> String {
+    let trust: String = facility
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    format!("https://fhir.{trust}.nhs.uk/CodeSystem/local-procedure")
 }
 
 /// OBR-25 result status → DiagnosticReport.status (F final, C corrected → amended,

@@ -258,6 +258,17 @@ fn map_orders(
             ));
         };
         let Some(obr) = g.obr else {
+            // No OBR anywhere: a diet (ODS), supply (RQD) or pharmacy (RXO) order, a kind this
+            // adapter does not map (HL7 201) rather than a broken one; its pass-through event
+            // still flows.
+            if msg.segments_named("OBR").next().is_none() {
+                return Err(DecodeError::new(
+                    DecodeErrorCode::UnsupportedEvent,
+                    Some("OBR"),
+                    "an order without OBR (diet, supply or pharmacy) is not an order the pacs \
+                     adapter maps",
+                ));
+            }
             return Err(DecodeError::missing_segment(
                 "OBR",
                 "each ORC of an order needs an OBR after it",

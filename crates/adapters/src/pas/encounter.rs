@@ -80,7 +80,16 @@ pub(crate) fn encounter(
         }
         other => other?,
     };
-    let discharge = visit_ts(ctx, pv1, 45, "discharge date/time", discharge_rule)?;
+    let mut discharge = visit_ts(ctx, pv1, 45, "discharge date/time", discharge_rule)?;
+    // A13 cancels the discharge: a PV1-45 resent with it is the discharge being cancelled, so
+    // the Encounter, in progress again, has no end.
+    if trigger == Trigger::A13 && discharge.take().is_some() {
+        ctx.warn(
+            "discharge-cancelled",
+            "PV1-45",
+            "A13 cancels the discharge: PV1-45 is left out of the period",
+        );
+    }
 
     let id = ctx.id("Encounter", "");
     let mut enc = Encounter {

@@ -24,7 +24,7 @@ pub(crate) mod ctx;
 mod demographics;
 mod encounter;
 pub(crate) mod header;
-mod identifiers;
+pub(crate) mod identifiers;
 mod locations;
 mod merge;
 pub(crate) mod patient;
@@ -180,10 +180,22 @@ impl Adapter for PasAdapter {
                 resources.push(mapped.encounter.into());
                 resources.extend(mapped.others);
             } else if trigger.needs_visit() {
-                return Err(DecodeError::missing_segment(
-                    "PV1",
-                    "PV1 with a patient class (PV1-2) is required for this event",
-                ));
+                // PV1 sent with PV1-2 empty is an empty required field (HL7 101), not a missing
+                // segment.
+                let class_empty = segs
+                    .pv1
+                    .as_ref()
+                    .is_some_and(|p| ctx::field1(p, 2).is_none());
+                return Err(match class_empty {
+                    true => DecodeError::missing_field(
+                        "PV1-2",
+                        "patient class (PV1-2) is empty; it is required for this event",
+                    ),
+                    false => DecodeError::missing_segment(
+                        "PV1",
+                        "PV1 with a patient class (PV1-2) is required for this event",
+                    ),
+                });
             }
         }
 

@@ -149,7 +149,11 @@ impl Trigger {
             Self::A05 => "planned",
             Self::A11 | Self::A38 => "cancelled",
             Self::A21 => "onleave",
-            Self::A01 | Self::A02 | Self::A04 | Self::A12 | Self::A13 | Self::A22 => "in-progress",
+            Self::A01 | Self::A02 | Self::A12 | Self::A13 | Self::A22 => "in-progress",
+            // An A04 sent after the attendance, with its end in PV1-45, is finished, as an A08
+            // carrying the same visit is.
+            Self::A04 if discharged => "finished",
+            Self::A04 => "in-progress",
             Self::A08 | Self::A28 | Self::A31 | Self::A34 | Self::A35 | Self::A40 => {
                 if discharged {
                     "finished"
