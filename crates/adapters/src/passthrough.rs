@@ -25,7 +25,7 @@ const V2_EVENT_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v2-0003";
 const V2_MESSAGE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v2-0076";
 
 /// Kinds any source may produce besides its adapter's own: pass-through and decode-failed.
-pub const KINDS: &[&str] = &["hl7v2.*", DECODE_FAILED];
+pub const KINDS: &[&str] = &["hl7v2.*", "hl7v3.*", DECODE_FAILED];
 
 /// An adapter and what the pass-through events of its source need.
 pub struct Decoder {
@@ -61,7 +61,7 @@ impl Decoder {
     /// Decodes `msg`: the pass-through event when it is HL7 v2, then the adapter's events, or
     /// a decode-failed event naming the adapter's error.
     pub fn decode(&self, msg: &Inbound<'_>) -> Decoded {
-        let mut pass = hl7v2_event(msg, self.mrn_authority.as_deref());
+        let mut pass = hl7v2_event(msg, self.mrn_authority.as_deref()).or_else(|| hl7v3_event(msg));
         let (clinical, failure) = match self.adapter.decode(msg) {
             Ok(events) => (events, None),
             Err(e) if not_mapped(&e) && pass.is_some() => {
@@ -158,6 +158,49 @@ fn carrier_event(
         msg.correlation_id,
         bundle,
     )
+}
+
+/// The pass-through event of an HL7 v3 XML message, kind `hl7v3.<interaction>` (the root
+/// element's name, e.g. `PORX_IN020101SM31`); `None` when the bytes are not XML text.
+pub fn hl7v3_event(msg: &Inbound<'_>) -> Option<Event> {
+    let text = std::str::from_utf8(msg.bytes).ok()?;
+    let body = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if !body.starts_with('<') {
+        return None;
+    }
+    let mut reader = quick_xml::Reader::from_str(body);
+    let interaction = loop {
+        match reader.read_event().ok()? {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                break kind_part(e.local_name().as_ref());
+            }
+            quick_xml::events::Event::Eof => return None,
+            _ => {}
+        }
+    };
+    if interaction.is_empty() {
+        return None;
+    }
+    let id = |part: &str| {
+        deterministic_id(
+            ID_NAMESPACE,
+            &[msg.source, msg.correlation_id, "hl7v3", part],
+        )
+    };
+    let header = MessageHeader {
+        id: Some(id("MessageHeader")),
+        event: Some(MessageEvent::Uri(format!("urn:hl7-org:v3:{interaction}"))),
+        ..Default::default()
+    };
+    let mut event = carrier_event(
+        msg,
+        &format!("hl7v3.{interaction}"),
+        Resource::from(header),
+        &id,
+    );
+    event.message_type = Some(interaction);
+    event.raw = Some(text.to_owned());
+    Some(event)
 }
 
 /// `nhs:<n>` from a valid NHS number in PID-3 (CX.4 `NHS`, or type `NH` without an
@@ -263,6 +306,17 @@ mod tests {
         assert_eq!(e.patient_key.as_deref(), Some("mrn:RXX:12345"));
         let other = hl7v2_event(&inbound(text.as_bytes()), Some("RYY")).unwrap();
         assert_eq!(other.patient_key, None);
+    }
+
+    #[test]
+    fn v3_xml_gets_a_pass_through_event_named_by_its_interaction() {
+        let xml = "<?xml version=\"1.0\"?>\n<!-- x -->\n<hl7:PORX_IN020101SM31 xmlns:hl7=\"urn:hl7-org:v3\"><id root=\"1\"/></hl7:PORX_IN020101SM31>";
+        let e = hl7v3_event(&inbound(xml.as_bytes())).unwrap();
+        assert_eq!(e.kind.as_str(), "hl7v3.PORX_IN020101SM31");
+        assert!(e.kind.is_pass_through());
+        assert_eq!(e.raw.as_deref(), Some(xml));
+        assert!(hl7v3_event(&inbound(b"MSH|^~\\&|")).is_none());
+        assert!(hl7v3_event(&inbound(b"<")).is_none());
     }
 
     #[test]

@@ -78,8 +78,9 @@ kinds! {
 pub struct InvalidEventKind(pub String);
 
 /// Kinds that do not say what happened clinically but carry the message itself: `hl7v2.ADT.A09`
-/// for any HL7 v2 message, `junction.decode-failed` for one its adapter could not decode.
-pub const PASS_THROUGH_PREFIXES: [&str; 2] = ["hl7v2.", "junction."];
+/// for any HL7 v2 message, `hl7v3.PORX_IN020101SM31` for any HL7 v3 XML one (its interaction),
+/// `junction.decode-failed` for one its adapter could not decode.
+pub const PASS_THROUGH_PREFIXES: [&str; 3] = ["hl7v2.", "hl7v3.", "junction."];
 
 /// The kind of the event a message gets when its adapter cannot decode it.
 pub const DECODE_FAILED: &str = "junction.decode-failed";
