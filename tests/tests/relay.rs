@@ -15,6 +15,7 @@ use junction_e2e::mllp::MllpClient;
 use junction_e2e::mllp_peer::MllpPeer;
 use junction_e2e::nhs::nhs_numbers;
 use junction_e2e::wait::eventually;
+use junction_hl7v2::Message;
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -35,6 +36,7 @@ fn without_control_id(message: &str) -> String {
 async fn every_adt_message_is_relayed_whatever_the_adapter_makes_of_it() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let peer = MllpPeer::start().await;
+    let mapped_peer = MllpPeer::start().await;
     let review = tmp.path().join("review");
     let cfg = [
         config::head(tmp.path()),
@@ -43,8 +45,14 @@ async fn every_adt_message_is_relayed_whatever_the_adapter_makes_of_it() {
             "\n[[destinations]]\nname = \"ris\"\ntype = \"mllp\"\naddress = \"{}\"\nconcurrency = 1\n",
             peer.address()
         ),
+        format!(
+            "\n[[destinations]]\nname = \"ris-mapped\"\ntype = \"mllp\"\naddress = \"{}\"\nconcurrency = 1\n\
+             transform = [\n  {{ set = \"MSH-5\", value = \"RIS\" }},\n  {{ copy = \"PID-3[1].1\", to = \"PID-2\" }},\n  \
+             {{ clear = \"PID-11\" }},\n  {{ drop_segments = [\"EVN\"] }},\n]\n",
+            mapped_peer.address()
+        ),
         config::file_destination("review", &review),
-        "\n[[routes]]\nname = \"relay\"\nkinds = [\"hl7v2.ADT.*\"]\ndestinations = [\"ris\"]\n"
+        "\n[[routes]]\nname = \"relay\"\nkinds = [\"hl7v2.ADT.*\"]\ndestinations = [\"ris\", \"ris-mapped\"]\n"
             .into(),
         "\n[[routes]]\nname = \"undecodable\"\nkinds = [\"junction.decode-failed\"]\ndestinations = [\"review\"]\n"
             .into(),
@@ -78,6 +86,24 @@ async fn every_adt_message_is_relayed_whatever_the_adapter_makes_of_it() {
     assert_eq!(received.len(), 4, "each message relayed once");
     for (got, want) in received.iter().zip(sent) {
         assert_eq!(without_control_id(got), without_control_id(want));
+    }
+    // The same messages with the declared changes, and nothing else changed.
+    let mapped = eventually(DEADLINE, "four transformed messages", || {
+        let got = mapped_peer.received();
+        async move { (got.len() >= 4).then_some(got) }
+    })
+    .await;
+    assert_eq!(mapped.len(), 4);
+    for (got, want) in mapped.iter().zip(sent) {
+        let got = Message::parse(got.as_bytes()).expect("HL7 v2");
+        let want = Message::parse(want.as_bytes()).expect("HL7 v2");
+        assert_eq!(got.text("MSH-5").as_deref(), Some("RIS"));
+        assert_eq!(got.text("PID-2").as_deref(), Some(nhs.as_str()));
+        assert_eq!(got.text("PID-11"), None, "address cleared");
+        assert!(got.segment("EVN", 1).is_none(), "EVN dropped");
+        for path in ["MSH-9", "PID-3", "PID-5", "PID-7", "PV1-3", "PV1-44"] {
+            assert_eq!(got.text(path), want.text(path), "{path} unchanged");
+        }
     }
 
     // The A01 with a bad PV1-44: journaled failed with the reason, and its decode-failed event

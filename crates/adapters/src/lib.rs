@@ -140,6 +140,7 @@ pub mod passthrough;
 pub mod prescribing;
 mod read;
 mod registry;
+pub mod transform;
 
 pub use adapter::{Adapter, Inbound, declares_kind};
 pub use dicom::DicomAdapter;

@@ -115,6 +115,18 @@ fn cases() -> Vec<Refused> {
             ),
         },
         Refused {
+            name: "a declared HL7 v2 transform with a bad path",
+            toml: format!(
+                "{http}{PAS}\n[[destinations]]\nname = \"ris\"\ntype = \"mllp\"\naddress = \"127.0.0.1:1\"\ntransform = [{{ clear = \"PID-11\" }}, {{ set = \"PV1-x\", value = \"a\" }}]\n"
+            ),
+            files: &[],
+            env: &[],
+            error: (
+                "junction.toml:14:36: destinations[0].transform[1]",
+                "bad terse path \"PV1-x\"",
+            ),
+        },
+        Refused {
             name: "PostgreSQL password in an unset variable",
             toml: format!(
                 "[store]\ntype = \"postgres\"\nurl = \"postgres://junction@127.0.0.1:1/junction\"\npassword_env = \"{UNSET}\"\n"

@@ -3,17 +3,20 @@
 //! received (a MESH destination with `send = "raw"`), for an `eps` destination the lines of
 //! one prescription as one event (EPS takes a prescription as one message; the prescribing
 //! adapter makes an event per line), and never a restricted (sensitive) record's address or
-//! contacts unless the destination has `allow_restricted = true`.
+//! contacts unless the destination has `allow_restricted = true`. An MLLP destination with a
+//! declared `transform` is sent the HL7 v2 message a pass-through event carries, transformed.
 
 use std::collections::HashMap;
 
+use junction_adapters::transform::Transform;
 use junction_adapters::{EncodeOptions, encode::fhir_to_hl7_ts, encoder_for};
+use junction_model::CodeTables;
 use junction_model::Event;
 use junction_model::fhir::Resource;
 use junction_national::pds::redact_restricted;
 use junction_router::{Payload, Payloads};
 
-use crate::config::{Config, DestinationKind, Encode, MeshSend};
+use crate::config::{Config, DestinationKind, Encode, MeshSend, build_transform};
 
 /// How one destination's payload is made.
 #[derive(Debug, Clone, Default)]
@@ -23,12 +26,16 @@ struct Policy {
     raw: bool,
     /// Lines of one prescription go as one event (`eps` destinations).
     whole_prescriptions: bool,
+    /// Declared HL7 v2 changes (MLLP destinations).
+    transform: Option<Transform>,
 }
 
 /// The policies of every destination.
 #[derive(Debug, Clone, Default)]
 pub struct DestinationPayloads {
     node: String,
+    /// For transforms that map codes.
+    tables: CodeTables,
     policies: HashMap<String, Policy>,
 }
 
@@ -40,17 +47,26 @@ impl DestinationPayloads {
             .iter()
             .map(|d| {
                 let raw = matches!(&d.kind, DestinationKind::Mesh(m) if m.send == MeshSend::Raw);
+                // `junction check` refused a transform that does not build.
+                let transform = match &d.kind {
+                    DestinationKind::Mllp(m) if !m.transform.is_empty() => {
+                        build_transform(&m.transform)
+                    }
+                    _ => None,
+                };
                 let policy = Policy {
                     allow_restricted: d.allow_restricted,
                     encode: d.encode,
                     raw,
                     whole_prescriptions: matches!(d.kind, DestinationKind::Eps(_)),
+                    transform,
                 };
                 (d.name.clone(), policy)
             })
             .collect();
         Self {
             node: cfg.node.name.clone(),
+            tables: cfg.code_tables.clone(),
             policies,
         }
     }
@@ -77,6 +93,14 @@ impl Payloads for ForMessage<'_> {
         let Some(policy) = self.all.policies.get(destination) else {
             return Ok(Payload::EventJson);
         };
+        if let (Some(transform), Some(message)) = (&policy.transform, &event.raw)
+            && message.trim_start().starts_with("MSH")
+        {
+            return transform
+                .apply(message, &self.all.tables)
+                .map(Payload::Text)
+                .map_err(|e| format!("transform: {e}"));
+        }
         if policy.raw {
             return std::str::from_utf8(self.raw)
                 .map(|s| Payload::Text(s.to_owned()))

@@ -283,6 +283,115 @@ pub struct MllpSink {
     /// TLS to the peer.
     #[serde(default)]
     pub tls: Option<ClientTls>,
+    /// Declared HL7 v2 changes to the message a pass-through event carries, in order (see
+    /// [`TransformStep`]).
+    #[serde(default)]
+    pub transform: Vec<TransformStep>,
+}
+
+/// One declared HL7 v2 change, exactly one of: `{ set = "MSH-5", value = "RIS" }`,
+/// `{ clear = "PV1-3.3" }`, `{ copy = "PID-3[2].1", to = "PID-2" }`,
+/// `{ map = "PV1-3.1", table = "ward" }` (a `[code_tables]` name; an unmapped code is kept),
+/// `{ drop_segments = ["ZU1", "ZU8"] }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformStep {
+    #[serde(default)]
+    pub set: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub clear: Option<String>,
+    #[serde(default)]
+    pub copy: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub map: Option<String>,
+    #[serde(default)]
+    pub table: Option<String>,
+    #[serde(default)]
+    pub drop_segments: Option<Vec<String>>,
+}
+
+impl TransformStep {
+    /// The step it declares, or what is wrong with it (paths are checked by [`check_transform`]).
+    pub fn step(&self) -> Result<junction_adapters::transform::Step, String> {
+        use junction_adapters::transform::Step;
+        let ops = [
+            ("set", self.set.is_some()),
+            ("clear", self.clear.is_some()),
+            ("copy", self.copy.is_some()),
+            ("map", self.map.is_some()),
+            ("drop_segments", self.drop_segments.is_some()),
+        ];
+        let named: Vec<&str> = ops.iter().filter(|(_, on)| *on).map(|(n, _)| *n).collect();
+        let [op] = named.as_slice() else {
+            return Err("a step is exactly one of set, clear, copy, map or drop_segments".into());
+        };
+        // The keys each step takes besides its own.
+        let (takes, needs): (&[&str], Option<&str>) = match *op {
+            "set" => (&["value"], Some("value")),
+            "copy" => (&["to"], Some("to")),
+            "map" => (&["table"], Some("table")),
+            _ => (&[], None),
+        };
+        for (key, present) in [
+            ("value", self.value.is_some()),
+            ("to", self.to.is_some()),
+            ("table", self.table.is_some()),
+        ] {
+            if present && !takes.contains(&key) {
+                return Err(format!("`{key}` does not belong to a `{op}` step"));
+            }
+            if !present && needs == Some(key) {
+                return Err(format!("a `{op}` step needs `{key}`"));
+            }
+        }
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Ok(match *op {
+            "set" => Step::Set {
+                path: text(&self.set),
+                value: text(&self.value),
+            },
+            "clear" => Step::Clear {
+                path: text(&self.clear),
+            },
+            "copy" => Step::Copy {
+                from: text(&self.copy),
+                to: text(&self.to),
+            },
+            "map" => Step::Map {
+                path: text(&self.map),
+                table: text(&self.table),
+            },
+            _ => Step::DropSegments(self.drop_segments.clone().unwrap_or_default()),
+        })
+    }
+}
+
+/// Every problem with a destination's declared transform: (step index, what is wrong).
+pub fn check_transform(steps: &[TransformStep]) -> Vec<(usize, String)> {
+    let mut problems = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        let checked = s.step().and_then(|step| {
+            junction_adapters::transform::Transform::new(vec![step]).map_err(|e| e.to_string())
+        });
+        if let Err(e) = checked {
+            problems.push((i, e));
+        }
+    }
+    problems
+}
+
+/// A destination's declared transform (`junction check` has refused any that does not build).
+pub fn build_transform(steps: &[TransformStep]) -> Option<junction_adapters::transform::Transform> {
+    let steps = steps
+        .iter()
+        .map(TransformStep::step)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    junction_adapters::transform::Transform::new(steps).ok()
 }
 
 /// `type = "file"` destination.

@@ -32,7 +32,8 @@ use std::path::Path;
 #[allow(unused_imports)] // the module's surface; tests and later commands use all of it
 pub use components::{
     Breaker, Destination, DestinationKind, Encode, FhirHttp, FileSink, HttpSource, Method,
-    MllpSink, MllpSource, Retry, Route, Source, SourceKind,
+    MllpSink, MllpSource, Retry, Route, Source, SourceKind, TransformStep, build_transform,
+    check_transform,
 };
 #[allow(unused_imports)] // the module's surface
 pub use dicom::{DICOM_ADAPTER, DicomSource, DicomStoreSink, ae_title_problem};

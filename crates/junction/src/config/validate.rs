@@ -61,6 +61,27 @@ pub(super) fn validate(
         }
         v.national_destination(&format!("destinations[{i}]"), d, &draft.national);
     }
+    // A transform's `map` names a `[code_tables]` table.
+    for (i, d) in &draft.destinations {
+        if let DestinationKind::Mllp(m) = &d.kind {
+            for (j, step) in m.transform.iter().enumerate() {
+                if let Some(table) = &step.table
+                    && !draft.code_tables.contains_key(table)
+                {
+                    let known: Vec<&str> = draft.code_tables.keys().map(String::as_str).collect();
+                    let known = if known.is_empty() {
+                        "none configured".to_owned()
+                    } else {
+                        known.join(", ")
+                    };
+                    v.err(
+                        &format!("destinations[{i}].transform[{j}].table"),
+                        format!("unknown code table {table:?} ([code_tables]: {known})"),
+                    );
+                }
+            }
+        }
+    }
     let route_names: Vec<(usize, String)> = draft
         .routes
         .iter()
@@ -418,6 +439,9 @@ impl Checker<'_> {
                 self.nonzero(&join(path, "timeout"), m.timeout);
                 if let Some(tls) = &m.tls {
                     self.client_tls(&join(path, "tls"), tls);
+                }
+                for (i, problem) in super::components::check_transform(&m.transform) {
+                    self.err(&format!("{path}.transform[{i}]"), problem);
                 }
             }
             DestinationKind::File(f) => {
