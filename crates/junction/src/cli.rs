@@ -41,6 +41,20 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Apply an MLLP destination's declared `transform` to HL7 v2 files and print each result
+    /// (segments one a line), to try a transform before it goes live. Exits 1 if the config is
+    /// refused, the destination has no transform, or a file is not HL7 v2.
+    Transform {
+        /// The config file naming the destination.
+        #[arg(long, default_value = "config/junction.toml")]
+        config: PathBuf,
+        /// The MLLP destination whose transform to apply.
+        #[arg(long)]
+        destination: String,
+        /// Files holding one HL7 v2 message each.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Send HL7 v2 files to an MLLP listener, one message at a time, and print each ACK.
     /// Exits 1 if any message is not acknowledged AA/CA.
     Send {

@@ -5,6 +5,7 @@ mod parse;
 mod replay;
 mod run;
 mod send;
+mod transform;
 mod translate;
 
 use std::process::ExitCode;
@@ -30,6 +31,11 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
             destination.as_deref(),
         ),
         Command::Check { config } => check::run(&config),
+        Command::Transform {
+            config,
+            destination,
+            files,
+        } => transform::run(&config, &destination, &files),
         Command::Translate {
             adapter,
             ndjson,
