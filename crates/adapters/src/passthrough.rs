@@ -7,8 +7,6 @@
 //! `junction.decode-failed` event with the reason, so a route can take it to where a person
 //! will look. [`Decoder`] is what the gateway decodes with.
 
-use std::borrow::Cow;
-
 use junction_hl7v2::Message;
 use junction_model::event::{DECODE_FAILED, patient_key};
 use junction_model::fhir::{Coding, MessageEvent, MessageHeader, Resource};
@@ -16,6 +14,7 @@ use junction_model::{Bundle, Event, EventKind, NhsNumber, Warning, deterministic
 
 use crate::adapter::{Adapter, Inbound};
 use crate::error::{DecodeError, DecodeErrorCode};
+use crate::pas::identifiers::{Cx, is_mrn_of};
 
 /// Namespace of the ids of pass-through and decode-failed events.
 const ID_NAMESPACE: &str = "junction-passthrough";
@@ -203,39 +202,22 @@ pub fn hl7v3_event(msg: &Inbound<'_>) -> Option<Event> {
     Some(event)
 }
 
-/// `nhs:<n>` from a valid NHS number in PID-3 (CX.4 `NHS`, or type `NH` without an
-/// authority), else `mrn:<authority>:<id>` for the trust's MRN.
+/// `nhs:<n>` from a valid NHS number in PID-3, else `mrn:<authority>:<id>` for the trust's
+/// MRN: each CX read and judged as the `pas` adapter reads it.
 fn v2_patient_key(msg: &Message<'_>, mrn_authority: Option<&str>) -> Option<String> {
     let pid = msg.segment("PID", 1)?;
     let mut mrn = None;
     for (_, rep) in crate::pas::ctx::reps(&pid, 3) {
-        let text = |c: usize| -> Option<Cow<'_, str>> {
-            rep.component(c).filter(|v| !v.is_empty()).map(|v| v.text())
-        };
-        let Some(id) = text(1) else { continue };
-        let authority = rep
-            .component(4)
-            .and_then(|hd| hd.subcomponent(1))
-            .filter(|v| !v.is_empty())
-            .map(|v| v.text().into_owned());
-        let type_code = text(5);
-        let is_nhs = authority
-            .as_deref()
-            .is_some_and(|a| a.eq_ignore_ascii_case("NHS"))
-            || (authority.is_none() && type_code.as_deref() == Some("NH"));
-        if is_nhs {
-            if let Ok(n) = NhsNumber::parse(&id) {
+        let Some(cx) = Cx::read(rep) else { continue };
+        if cx.is_nhs {
+            if let Ok(n) = NhsNumber::parse(&cx.id) {
                 return Some(patient_key::nhs(&n));
             }
-            continue;
-        }
-        let is_mrn = match (mrn_authority, authority.as_deref()) {
-            (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
-            (Some(_), None) => false,
-            (None, _) => matches!(type_code.as_deref(), None | Some("MR" | "PI" | "PT")),
-        };
-        if is_mrn && mrn.is_none() {
-            mrn = Some(patient_key::mrn(authority.as_deref().unwrap_or(""), &id));
+        } else if mrn.is_none() && is_mrn_of(mrn_authority, &cx) {
+            mrn = Some(patient_key::mrn(
+                cx.authority.as_deref().unwrap_or(""),
+                &cx.id,
+            ));
         }
     }
     mrn

@@ -9,7 +9,7 @@ use junction_model::fhir::{CodeableConcept, Coding};
 use junction_model::uk_core::systems;
 
 use super::ctx::{Ctx, comp};
-use crate::pas::identifiers::is_ods_code;
+use crate::pas::identifiers::{is_ods_code, trust_uri};
 
 /// The NICIP (National Interim Clinical Imaging Procedure) code system.
 pub(crate) const NICIP: &str = "https://fhir.nhs.uk/CodeSystem/NICIP";
@@ -161,7 +161,7 @@ pub(crate) fn procedure(ctx: &mut Ctx<'_>, v: Value<'_>, path: &str) -> Option<C
         let kept = match local {
             Some((code, facility)) => {
                 cc.coding.push(Coding::new(
-                    local_procedure_system(facility),
+                    trust_uri(facility, "CodeSystem/local-procedure"),
                     code,
                     display.as_deref(),
                 ));
@@ -176,17 +176,6 @@ pub(crate) fn procedure(ctx: &mut Ctx<'_>, v: Value<'_>, path: &str) -> Option<C
         );
     }
     Some(cc)
-}
-
-/// `https://fhir.<facility>.nhs.uk/CodeSystem/local-procedure`: the sending trust's own
-/// procedure codes (MSH-4, an ODS code, in lower case).
-fn local_procedure_system(facility: &str) -> String {
-    let trust: String = facility
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    format!("https://fhir.{trust}.nhs.uk/CodeSystem/local-procedure")
 }
 
 /// OBR-25 result status → DiagnosticReport.status (F final, C corrected → amended,

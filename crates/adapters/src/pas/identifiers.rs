@@ -136,7 +136,13 @@ pub(crate) fn nhs_number_from_pid2(
 }
 
 pub(crate) fn is_trust_mrn(ctx: &Ctx<'_>, cx: &Cx) -> bool {
-    match (&ctx.opts.local_mrn_authority, &cx.authority) {
+    is_mrn_of(ctx.opts.local_mrn_authority.as_deref(), cx)
+}
+
+/// Whether `cx` is the trust's MRN: its authority is `mrn_authority` when one is configured,
+/// else its type is MR, PI or PT (or absent).
+pub(crate) fn is_mrn_of(mrn_authority: Option<&str>, cx: &Cx) -> bool {
+    match (mrn_authority, &cx.authority) {
         (Some(want), Some(got)) => want.eq_ignore_ascii_case(got),
         (Some(_), None) => false,
         (None, _) => matches!(cx.type_code.as_deref(), None | Some("MR" | "PI" | "PT")),
@@ -217,17 +223,18 @@ fn is_oid(a: &str) -> bool {
 /// `https://fhir.<authority lowercase>.nhs.uk/Id/<kind>`, the authority reduced to
 /// `[a-z0-9-]`.
 pub(crate) fn authority_system(authority: &str, kind: &str) -> String {
-    let mut s = String::with_capacity(30 + authority.len() + kind.len());
-    s.push_str("https://fhir.");
-    s.extend(
-        authority
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .map(|c| c.to_ascii_lowercase()),
-    );
-    s.push_str(".nhs.uk/Id/");
-    s.push_str(kind);
-    s
+    trust_uri(authority, &format!("Id/{kind}"))
+}
+
+/// `https://fhir.<authority lowercase>.nhs.uk/<path>`: a URI in the trust's own namespace (local
+/// identifier and code systems), the authority reduced to `[a-z0-9-]`.
+pub(crate) fn trust_uri(authority: &str, path: &str) -> String {
+    let trust: String = authority
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    format!("https://fhir.{trust}.nhs.uk/{path}")
 }
 
 /// NHS number verification status: PID-32 (table 0445), searching every repetition for

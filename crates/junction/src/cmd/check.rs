@@ -5,25 +5,16 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::config;
-
 /// Prints `config OK: …` and exits 0, or prints every error and exits 1.
 pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
-    match config::load(path) {
-        Ok(c) => {
-            println!(
-                "config OK: {} sources, {} destinations, {} routes",
-                c.sources.len(),
-                c.destinations.len(),
-                c.routes.len()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("{e}");
-            }
-            Ok(ExitCode::FAILURE)
-        }
-    }
+    let Some(c) = super::load_config(path) else {
+        return Ok(ExitCode::FAILURE);
+    };
+    println!(
+        "config OK: {} sources, {} destinations, {} routes",
+        c.sources.len(),
+        c.destinations.len(),
+        c.routes.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -8,9 +8,25 @@ mod send;
 mod transform;
 mod translate;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::Command;
+use crate::config::{self, Config};
+
+/// The config at `path`, or `None` once every problem in it is printed to stderr, one a line
+/// as `file:line:column: key: message` (what `check`, `run` and `transform` all refuse with).
+fn load_config(path: &Path) -> Option<Config> {
+    match config::load(path) {
+        Ok(c) => Some(c),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            None
+        }
+    }
+}
 
 /// Runs one subcommand.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {

@@ -6,19 +6,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::config::{self, LogFormat};
+use crate::config::LogFormat;
 use crate::telemetry;
 
 /// Runs the gateway; exits 1 on a bad config or a failed start-up.
 pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
-    let cfg = match config::load(path) {
-        Ok(c) => c,
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("{e}");
-            }
-            return Ok(ExitCode::FAILURE);
-        }
+    let Some(cfg) = super::load_config(path) else {
+        return Ok(ExitCode::FAILURE);
     };
     let format = match cfg.log.format {
         LogFormat::Text => telemetry::LogFormat::Text,

@@ -5,18 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::config::{self, DestinationKind, build_transform};
+use crate::config::{DestinationKind, build_transform};
 
 /// Prints each transformed message (a blank line between them); exits 1 on the first problem.
 pub fn run(config_path: &Path, destination: &str, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    let cfg = match config::load(config_path) {
-        Ok(c) => c,
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("{e}");
-            }
-            return Ok(ExitCode::FAILURE);
-        }
+    let Some(cfg) = super::load_config(config_path) else {
+        return Ok(ExitCode::FAILURE);
     };
     let Some(dest) = cfg.destinations.iter().find(|d| d.name == destination) else {
         let names: Vec<&str> = cfg.destinations.iter().map(|d| d.name.as_str()).collect();

@@ -173,16 +173,8 @@ fn prescriber(ctx: &mut Ctx<'_>, groups: &[group::Group<'_>]) -> Option<Prescrib
     Some(p)
 }
 
-/// `https://fhir.<authority lowercase>.nhs.uk/Id/<kind>`, as the `pas` adapter builds local
-/// identifier systems.
-pub(crate) fn authority_system(authority: &str, kind: &str) -> String {
-    let a: String = authority
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    format!("https://fhir.{a}.nhs.uk/Id/{kind}")
-}
+/// Local identifier systems, built as the `pas` adapter builds them.
+pub(crate) use crate::pas::identifiers::authority_system;
 
 /// `urn:hl7v2:<application>:<facility>`, URN-safe.
 fn endpoint(app: Option<&str>, facility: Option<&str>) -> String {
