@@ -90,7 +90,7 @@ fn default_config_is_the_embedded_one() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "config OK: 5 sources, 4 destinations, 4 routes\n"
+        "config OK: 5 sources, 4 destinations, 5 routes\n"
     );
 }
 
